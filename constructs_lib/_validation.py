@@ -1,0 +1,181 @@
+"""Synth-time validation shared by every construct.
+
+Errors are ``ValueError`` whose message names the construct path, the property, the value
+received and the rule it broke, so a failing ``cdk synth`` points straight at the fix.
+Limits for AWS API fields come from botocore's own service models (never hand-copied),
+and values that are still unresolved CDK tokens are skipped: they are only known at deploy
+time.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import botocore.session
+from aws_cdk import Token
+from botocore.model import Shape
+from constructs import IConstruct
+
+
+class ConstructValidationError(ValueError):
+    """A construct property failed a synth-time rule.
+
+    Attributes mirror the message so that callers and tests can inspect them.
+    """
+
+    def __init__(self, path: str, prop: str, value: object, rule: str) -> None:
+        self.path = path
+        self.prop = prop
+        self.value = value
+        self.rule = rule
+        super().__init__(f"{path}: invalid {prop}={value!r}: {rule}")
+
+
+def fail(scope: IConstruct, prop: str, value: object, rule: str) -> ConstructValidationError:
+    """Build the error for ``prop`` of ``scope``; the caller raises it."""
+    return ConstructValidationError(scope.node.path, prop, value, rule)
+
+
+def is_unresolved(value: object) -> bool:
+    """True when ``value`` (or anything inside it) is a CDK token known only at deploy time."""
+    if isinstance(value, str):
+        return Token.is_unresolved(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return Token.is_unresolved(value)
+    if isinstance(value, Mapping):
+        return any(is_unresolved(k) or is_unresolved(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(is_unresolved(v) for v in value)
+    return False
+
+
+def check_int_range(
+    scope: IConstruct,
+    prop: str,
+    value: int | None,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> None:
+    """Reject an integer outside ``[minimum, maximum]`` (either bound optional)."""
+    if value is None or is_unresolved(value):
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise fail(scope, prop, value, "must be an integer")
+    if minimum is not None and value < minimum:
+        raise fail(scope, prop, value, f"must be >= {minimum}")
+    if maximum is not None and value > maximum:
+        raise fail(scope, prop, value, f"must be <= {maximum}")
+
+
+@functools.cache
+def _service_model(service: str) -> Any:
+    return botocore.session.get_session().get_service_model(service)
+
+
+def api_shape(service: str, operation: str, member_path: str) -> Shape:
+    """The botocore shape of ``member_path`` (dot-separated) in ``operation``'s input.
+
+    >>> api_shape("kms", "CreateAlias", "AliasName").metadata["max"]
+    256
+    """
+    shape: Shape = _service_model(service).operation_model(operation).input_shape
+    for part in member_path.split("."):
+        while shape.type_name == "list":
+            shape = shape.member
+        shape = shape.members[part]
+    return shape
+
+
+def check_api_value(
+    scope: IConstruct,
+    prop: str,
+    value: object,
+    *,
+    service: str,
+    operation: str,
+    member: str,
+) -> None:
+    """Check ``value`` against the limits the service model declares for an API field.
+
+    Strings: length (``min``/``max``), ``pattern`` (matched whole, as the service does) and
+    ``enum``. Numbers: ``min``/``max``. Lists and maps: element count, then each element.
+    Structures: each known member. ``None`` and unresolved tokens are skipped.
+    """
+    _check_shape(scope, prop, value, api_shape(service, operation, member))
+
+
+def _check_shape(scope: IConstruct, prop: str, value: object, shape: Shape) -> None:
+    if value is None or is_unresolved(value):
+        return
+    meta = shape.metadata
+    kind = shape.type_name
+    if kind == "string":
+        if not isinstance(value, str):
+            raise fail(scope, prop, value, "must be a string")
+        _check_length(scope, prop, value, len(value), meta, "characters")
+        enum = getattr(shape, "enum", None) or []
+        if enum and value not in enum:
+            raise fail(scope, prop, value, f"must be one of {', '.join(enum)}")
+        pattern = meta.get("pattern")
+        if pattern and re.fullmatch(pattern, value, flags=re.DOTALL) is None:
+            raise fail(scope, prop, value, f"must match the pattern {pattern}")
+    elif kind in ("integer", "long", "double", "float"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise fail(scope, prop, value, "must be a number")
+        if "min" in meta and value < meta["min"]:
+            raise fail(scope, prop, value, f"must be >= {meta['min']}")
+        if "max" in meta and value > meta["max"]:
+            raise fail(scope, prop, value, f"must be <= {meta['max']}")
+    elif kind == "list":
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            raise fail(scope, prop, value, "must be a list")
+        _check_length(scope, prop, value, len(value), meta, "items")
+        for i, item in enumerate(value):
+            _check_shape(scope, f"{prop}[{i}]", item, shape.member)
+    elif kind == "map":
+        if not isinstance(value, Mapping):
+            raise fail(scope, prop, value, "must be a mapping")
+        _check_length(scope, prop, value, len(value), meta, "entries")
+        for key, item in value.items():
+            _check_shape(scope, f"{prop} key", key, shape.key)
+            _check_shape(scope, f"{prop}[{key!r}]", item, shape.value)
+    elif kind == "structure":
+        if not isinstance(value, Mapping):
+            raise fail(scope, prop, value, "must be a mapping")
+        members = shape.members
+        for key, item in value.items():
+            if key not in members:
+                raise fail(scope, prop, value, f"has no field {key!r}; known: {', '.join(members)}")
+            _check_shape(scope, f"{prop}.{key}", item, members[key])
+        for required in shape.required_members:
+            if required not in value:
+                raise fail(scope, prop, value, f"is missing the required field {required!r}")
+    elif kind == "boolean" and not isinstance(value, bool):
+        raise fail(scope, prop, value, "must be a boolean")
+
+
+def _check_length(
+    scope: IConstruct, prop: str, value: object, length: int, meta: Mapping[str, Any], unit: str
+) -> None:
+    if "min" in meta and length < meta["min"]:
+        raise fail(scope, prop, value, f"must have at least {meta['min']} {unit} (has {length})")
+    if "max" in meta and length > meta["max"]:
+        raise fail(scope, prop, value, f"must have at most {meta['max']} {unit} (has {length})")
+
+
+def exactly_one_or_none(
+    scope: IConstruct, existing_prop: str, existing: object, props_prop: str, props: object
+) -> None:
+    """'Bring your own resource or let the construct create one, never both'."""
+    if existing is not None and props is not None:
+        raise fail(
+            scope,
+            f"{existing_prop} + {props_prop}",
+            f"{existing_prop}=<given>, {props_prop}=<given>",
+            f"pass either an existing resource ({existing_prop}) or properties for a new one "
+            f"({props_prop}), never both",
+        )
