@@ -16,6 +16,7 @@ import boto3
 from botocore.config import Config
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
+#: Total attempts per call, the first included (botocore standard retry mode).
 MAX_ATTEMPTS = 8
 
 
@@ -28,7 +29,7 @@ def _use_bundled_models() -> None:
 _use_bundled_models()
 
 CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
     connect_timeout=5,
     read_timeout=60,
     user_agent_extra="cleanrooms-ml-cdk-constructs",
