@@ -20,6 +20,16 @@ S3_BUCKET = ["s3:ListBucket", "s3:GetBucketLocation"]
 KMS_DECRYPT = ["kms:Decrypt", "kms:DescribeKey"]
 #: Encrypt new objects (S3 asks for a data key) and read them back.
 KMS_ENCRYPT = ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt", "kms:DescribeKey"]
+#: What a service principal needs, in a key policy, to read and write data under the key.
+KMS_SERVICE_USE = [
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:DescribeKey",
+]
 
 
 def object_pattern(scope: IConstruct, prop: str, prefix: str) -> str:

@@ -65,15 +65,19 @@ def new_service_role(
 
 
 class ServiceRolePolicy:
-    """The role's permissions as one customer-managed policy, every action named explicitly.
+    """A role's permissions as one customer-managed policy, every action named explicitly.
 
     A managed policy (not CDK's inline ``DefaultPolicy``) keeps the NIST/HIPAA/PCI
-    ``IAMNoInlinePolicy`` rules satisfied. The only wildcards are object-key prefixes
-    (``bucket/prefix/*``), the narrowest resource S3 offers for "objects under a prefix"; each is
-    acknowledged on the policy with that reason.
+    ``IAMNoInlinePolicy`` rules satisfied. A resource with a wildcard must come with the reason it
+    cannot be narrower; the reason is recorded as the cdk-nag acknowledgment of that finding.
     """
 
-    def __init__(self, scope: Construct, role: iam.Role) -> None:
+    OBJECT_PREFIX_REASON = (
+        "Object-key prefix: 'bucket/prefix/*' is the narrowest resource S3 offers for the "
+        "objects under a prefix."
+    )
+
+    def __init__(self, scope: Construct, role: iam.IRole) -> None:
         self._scope = scope
         self._role = role
         self._policy: iam.ManagedPolicy | None = None
@@ -83,38 +87,43 @@ class ServiceRolePolicy:
         """The managed policy, once a first permission was added."""
         return self._policy
 
-    def allow(self, actions: Sequence[str], resources: Sequence[str]) -> None:
-        """Allow ``actions`` on ``resources``; acknowledge object-prefix wildcards."""
+    def require_policy(self) -> iam.ManagedPolicy:
+        """The managed policy, created now if no permission was added yet."""
         if self._policy is None:
             self._policy = iam.ManagedPolicy(self._scope, "Policy", roles=[self._role])
-        self._policy.add_statements(
-            iam.PolicyStatement(actions=list(actions), resources=list(resources))
-        )
+        return self._policy
+
+    def allow(
+        self,
+        actions: Sequence[str],
+        resources: Sequence[str],
+        *,
+        wildcard_reason: str | None = None,
+    ) -> None:
+        """Allow ``actions`` on ``resources``; a wildcard resource needs ``wildcard_reason``."""
+        policy = self.require_policy()
+        policy.add_statements(iam.PolicyStatement(actions=list(actions), resources=list(resources)))
         stack = Stack.of(self._scope)
         for arn in resources:
             flat = nag_resource_name(stack.resolve(arn))
-            if "*" in flat:
-                acknowledge(
-                    self._policy,
-                    "Object-key prefix: 'bucket/prefix/*' is the narrowest resource S3 offers "
-                    "for the objects under a prefix.",
-                    f"AwsSolutions-IAM5[Resource::{flat}]",
-                )
+            if "*" not in flat:
+                continue
+            if not wildcard_reason:
+                raise ValueError(f"{self._scope.node.path}: resource {flat} needs a reason")
+            acknowledge(policy, wildcard_reason, f"AwsSolutions-IAM5[Resource::{flat}]")
 
     def read_objects(self, bucket: s3.IBucket, prefix: str, prop: str) -> None:
         """List ``bucket`` under ``prefix`` and read those objects (decrypting with its key)."""
-        self.allow(
-            S3_READ_OBJECTS, [bucket.arn_for_objects(object_pattern(self._scope, prop, prefix))]
-        )
+        objects = bucket.arn_for_objects(object_pattern(self._scope, prop, prefix))
+        self.allow(S3_READ_OBJECTS, [objects], wildcard_reason=self.OBJECT_PREFIX_REASON)
         self.allow(S3_BUCKET, [bucket.bucket_arn])
         if bucket.encryption_key is not None:
             self.use_key(bucket.encryption_key, encrypt=False)
 
     def write_objects(self, bucket: s3.IBucket, prefix: str, prop: str) -> None:
         """Write objects under ``prefix`` of ``bucket`` (encrypting with its key)."""
-        self.allow(
-            S3_WRITE_OBJECTS, [bucket.arn_for_objects(object_pattern(self._scope, prop, prefix))]
-        )
+        objects = bucket.arn_for_objects(object_pattern(self._scope, prop, prefix))
+        self.allow(S3_WRITE_OBJECTS, [objects], wildcard_reason=self.OBJECT_PREFIX_REASON)
         self.allow(S3_BUCKET, [bucket.bucket_arn])
         if bucket.encryption_key is not None:
             self.use_key(bucket.encryption_key, encrypt=True)

@@ -8,18 +8,8 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from . import _defaults
+from ._permissions import KMS_SERVICE_USE
 from ._validation import check_api_value, fail, is_unresolved
-
-#: What a service needs to read and write data under the key; no action wildcards.
-_KEY_ACTIONS = [
-    "kms:Encrypt",
-    "kms:Decrypt",
-    "kms:ReEncryptFrom",
-    "kms:ReEncryptTo",
-    "kms:GenerateDataKey",
-    "kms:GenerateDataKeyWithoutPlaintext",
-    "kms:DescribeKey",
-]
 
 
 class AudienceEncryptionKey(Construct):
@@ -121,7 +111,7 @@ class AudienceEncryptionKey(Construct):
             iam.PolicyStatement(
                 sid=sid,
                 principals=[iam.ServicePrincipal(principal)],
-                actions=_KEY_ACTIONS,
+                actions=KMS_SERVICE_USE,
                 resources=["*"],
                 conditions={
                     "StringEquals": {"aws:SourceAccount": stack.account},

@@ -20,8 +20,10 @@ NODE_BIN = ROOT / "node_modules" / ".bin"
 # Run jsii on the project's pinned Node 22 even when pytest is started outside `make`.
 if NODE_BIN.is_dir() and not os.environ.get("PATH", "").startswith(str(NODE_BIN)):
     os.environ["PATH"] = f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# The repository (for app.py) and the handler asset (its modules are top-level, as in Lambda).
+for path in (ROOT, ROOT / "lambda"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
 from constructs_lib import add_compliance_checks  # noqa: E402
 

@@ -4,21 +4,17 @@ models) wrapped in Stubber, CloudFormation-shaped events, and a wire-level fake 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import clients
 from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
 from tests.conftest import ROOT
 
 LAMBDA_DIR = ROOT / "lambda"
-if str(LAMBDA_DIR) not in sys.path:
-    sys.path.insert(0, str(LAMBDA_DIR))
-
-import clients  # noqa: E402
 
 REGION = "us-east-1"
 ACCOUNT = "111122223333"
@@ -91,10 +87,21 @@ def stubbed(client: Any) -> Iterator[Stubber]:
         stubber.assert_no_pending_responses()
 
 
-def client_error(stubber: Stubber, method: str, code: str, message: str, status: int = 400,
-                 expected: dict[str, Any] | None = None) -> None:
-    stubber.add_client_error(method, service_error_code=code, service_message=message,
-                             http_status_code=status, expected_params=expected)
+def client_error(
+    stubber: Stubber,
+    method: str,
+    code: str,
+    message: str,
+    status: int = 400,
+    expected: dict[str, Any] | None = None,
+) -> None:
+    stubber.add_client_error(
+        method,
+        service_error_code=code,
+        service_message=message,
+        http_status_code=status,
+        expected_params=expected,
+    )
 
 
 class Wire:

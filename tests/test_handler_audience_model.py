@@ -6,8 +6,12 @@ import datetime
 import logging
 from typing import Any
 
+import audience_model
+import handler
 import pytest
 from botocore.stub import ANY
+from errors import HandlerError
+from lifecycle import OWNER_TAG, owner_tag_value, parse_props
 
 from tests.handler_support import (
     DATASET_ARN,
@@ -19,11 +23,6 @@ from tests.handler_support import (
     stubbed,
 )
 
-import audience_model  # noqa: E402  (on sys.path through handler_support)
-import handler  # noqa: E402
-from errors import HandlerError  # noqa: E402
-from lifecycle import OWNER_TAG, owner_tag_value, parse_props  # noqa: E402
-
 TYPE = audience_model.RESOURCE_TYPE
 REQUEST = {
     "name": "lookalike",
@@ -33,7 +32,7 @@ REQUEST = {
     "kmsKeyArn": KEY_ARN,
     "description": "lookalike model",
 }
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 
 
 @pytest.fixture(autouse=True)
@@ -50,8 +49,9 @@ def client(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 def _owner(request_id: str = "req-1", logical_id: str = "Model") -> str:
-    return owner_tag_value(event("Create", TYPE, REQUEST, request_id=request_id,
-                                 logical_id=logical_id))
+    return owner_tag_value(
+        event("Create", TYPE, REQUEST, request_id=request_id, logical_id=logical_id)
+    )
 
 
 def _expect_no_existing(stubber: Any) -> None:
@@ -60,8 +60,14 @@ def _expect_no_existing(stubber: Any) -> None:
 
 def _summary(name: str, arn: str = MODEL_ARN) -> dict[str, Any]:
     moment = datetime.datetime(2024, 7, 1, tzinfo=UTC)
-    return {"createTime": moment, "updateTime": moment, "audienceModelArn": arn, "name": name,
-            "trainingDatasetArn": DATASET_ARN, "status": "CREATE_PENDING"}
+    return {
+        "createTime": moment,
+        "updateTime": moment,
+        "audienceModelArn": arn,
+        "name": name,
+        "trainingDatasetArn": DATASET_ARN,
+        "status": "CREATE_PENDING",
+    }
 
 
 def test_create_sends_parsed_types_and_owner_tag(client: Any) -> None:
@@ -93,12 +99,14 @@ def test_create_sends_parsed_types_and_owner_tag(client: Any) -> None:
 def test_retried_create_adopts_the_object_this_request_made(client: Any) -> None:
     # GIVEN the first attempt created the model but its answer was lost
     with stubbed(client) as stubber:
-        stubber.add_response("list_audience_models",
-                             {"audienceModels": [_summary("other", MODEL_ARN + "x"),
-                                                 _summary("lookalike")]},
-                             {"maxResults": 100})
-        stubber.add_response("list_tags_for_resource", {"tags": {OWNER_TAG: _owner()}},
-                             {"resourceArn": MODEL_ARN})
+        stubber.add_response(
+            "list_audience_models",
+            {"audienceModels": [_summary("other", MODEL_ARN + "x"), _summary("lookalike")]},
+            {"maxResults": 100},
+        )
+        stubber.add_response(
+            "list_tags_for_resource", {"tags": {OWNER_TAG: _owner()}}, {"resourceArn": MODEL_ARN}
+        )
         # WHEN CloudFormation's request is retried THEN no second model is created
         result = handler.on_event(event("Create", TYPE, REQUEST))
     assert result["PhysicalResourceId"] == MODEL_ARN
@@ -106,21 +114,26 @@ def test_retried_create_adopts_the_object_this_request_made(client: Any) -> None
 
 def test_lookup_follows_pagination(client: Any) -> None:
     with stubbed(client) as stubber:
-        stubber.add_response("list_audience_models",
-                             {"audienceModels": [_summary("a", MODEL_ARN + "a")], "nextToken": "t"},
-                             {"maxResults": 100})
-        stubber.add_response("list_audience_models", {"audienceModels": []},
-                             {"maxResults": 100, "nextToken": "t"})
+        stubber.add_response(
+            "list_audience_models",
+            {"audienceModels": [_summary("a", MODEL_ARN + "a")], "nextToken": "t"},
+            {"maxResults": 100},
+        )
+        stubber.add_response(
+            "list_audience_models", {"audienceModels": []}, {"maxResults": 100, "nextToken": "t"}
+        )
         stubber.add_response("create_audience_model", {"audienceModelArn": MODEL_ARN}, None)
         assert handler.on_event(event("Create", TYPE, REQUEST))["PhysicalResourceId"] == MODEL_ARN
 
 
 def test_fails_if_name_is_taken_by_an_object_this_stack_did_not_create(client: Any) -> None:
     with stubbed(client) as stubber:
-        stubber.add_response("list_audience_models", {"audienceModels": [_summary("lookalike")]},
-                             {"maxResults": 100})
-        stubber.add_response("list_tags_for_resource", {"tags": {"team": "ads"}},
-                             {"resourceArn": MODEL_ARN})
+        stubber.add_response(
+            "list_audience_models", {"audienceModels": [_summary("lookalike")]}, {"maxResults": 100}
+        )
+        stubber.add_response(
+            "list_tags_for_resource", {"tags": {"team": "ads"}}, {"resourceArn": MODEL_ARN}
+        )
         with pytest.raises(HandlerError) as error:
             handler.on_event(event("Create", TYPE, REQUEST))
     message = str(error.value)
@@ -134,14 +147,20 @@ def test_fails_if_a_replacement_keeps_the_old_name(client: Any) -> None:
     old = dict(REQUEST)
     new = {**REQUEST, "trainingDatasetArn": DATASET_ARN + "-v2"}
     with stubbed(client) as stubber:
-        stubber.add_response("list_audience_models", {"audienceModels": [_summary("lookalike")]},
-                             {"maxResults": 100})
-        stubber.add_response("list_tags_for_resource",
-                             {"tags": {OWNER_TAG: _owner(request_id="the-original-create")}},
-                             {"resourceArn": MODEL_ARN})
+        stubber.add_response(
+            "list_audience_models", {"audienceModels": [_summary("lookalike")]}, {"maxResults": 100}
+        )
+        stubber.add_response(
+            "list_tags_for_resource",
+            {"tags": {OWNER_TAG: _owner(request_id="the-original-create")}},
+            {"resourceArn": MODEL_ARN},
+        )
         with pytest.raises(HandlerError, match="needs a new `name`"):
-            handler.on_event(event("Update", TYPE, new, old_request=old, physical_id=MODEL_ARN,
-                                   request_id="req-2"))
+            handler.on_event(
+                event(
+                    "Update", TYPE, new, old_request=old, physical_id=MODEL_ARN, request_id="req-2"
+                )
+            )
 
 
 def test_update_of_a_field_creates_a_replacement(client: Any) -> None:
@@ -149,36 +168,59 @@ def test_update_of_a_field_creates_a_replacement(client: Any) -> None:
     new = {**REQUEST, "name": "lookalike-v2", "trainingDatasetArn": DATASET_ARN + "-v2"}
     new_arn = MODEL_ARN + "-v2"
     with stubbed(client) as stubber:
-        stubber.add_response("list_audience_models", {"audienceModels": [_summary("lookalike")]},
-                             {"maxResults": 100})
-        stubber.add_response("create_audience_model", {"audienceModelArn": new_arn},
-                             {**{k: ANY for k in REQUEST}, "name": "lookalike-v2",
-                              "trainingDatasetArn": DATASET_ARN + "-v2", "tags": ANY})
-        result = handler.on_event(event("Update", TYPE, new, old_request=old,
-                                        physical_id=MODEL_ARN))
+        stubber.add_response(
+            "list_audience_models", {"audienceModels": [_summary("lookalike")]}, {"maxResults": 100}
+        )
+        stubber.add_response(
+            "create_audience_model",
+            {"audienceModelArn": new_arn},
+            {
+                **{k: ANY for k in REQUEST},
+                "name": "lookalike-v2",
+                "trainingDatasetArn": DATASET_ARN + "-v2",
+                "tags": ANY,
+            },
+        )
+        result = handler.on_event(
+            event("Update", TYPE, new, old_request=old, physical_id=MODEL_ARN)
+        )
     # THEN a new physical id: CloudFormation deletes the old model after the update
     assert result["PhysicalResourceId"] == new_arn
 
 
 def test_update_of_tags_only_retags_in_place(client: Any) -> None:
     with stubbed(client) as stubber:
-        stubber.add_response("untag_resource", {},
-                             {"resourceArn": MODEL_ARN, "tagKeys": ["gone"]})
-        stubber.add_response("tag_resource", {},
-                             {"resourceArn": MODEL_ARN, "tags": {"team": "ml", "new": "1"}})
-        result = handler.on_event(event(
-            "Update", TYPE, REQUEST, tags={"team": "ml", "keep": "x", "new": "1"},
-            old_request=REQUEST, old_tags={"team": "ads", "keep": "x", "gone": "y"},
-            physical_id=MODEL_ARN,
-        ))
+        stubber.add_response("untag_resource", {}, {"resourceArn": MODEL_ARN, "tagKeys": ["gone"]})
+        stubber.add_response(
+            "tag_resource", {}, {"resourceArn": MODEL_ARN, "tags": {"team": "ml", "new": "1"}}
+        )
+        result = handler.on_event(
+            event(
+                "Update",
+                TYPE,
+                REQUEST,
+                tags={"team": "ml", "keep": "x", "new": "1"},
+                old_request=REQUEST,
+                old_tags={"team": "ads", "keep": "x", "gone": "y"},
+                physical_id=MODEL_ARN,
+            )
+        )
     assert result["PhysicalResourceId"] == MODEL_ARN
 
 
 def test_update_with_nothing_changed_makes_no_call(client: Any) -> None:
     with stubbed(client):
-        result = handler.on_event(event("Update", TYPE, REQUEST, tags={"a": "1"},
-                                        old_request=REQUEST, old_tags={"a": "1"},
-                                        physical_id=MODEL_ARN))
+        result = handler.on_event(
+            event(
+                "Update",
+                TYPE,
+                REQUEST,
+                tags={"a": "1"},
+                old_request=REQUEST,
+                old_tags={"a": "1"},
+                physical_id=MODEL_ARN,
+            )
+        )
     assert result["PhysicalResourceId"] == MODEL_ARN
 
 
@@ -192,8 +234,14 @@ def test_delete_deletes_the_model(client: Any) -> None:
 
 def test_delete_of_a_missing_model_succeeds(client: Any) -> None:
     with stubbed(client) as stubber:
-        client_error(stubber, "delete_audience_model", "ResourceNotFoundException",
-                     "Audience model not found", 404, {"audienceModelArn": MODEL_ARN})
+        client_error(
+            stubber,
+            "delete_audience_model",
+            "ResourceNotFoundException",
+            "Audience model not found",
+            404,
+            {"audienceModelArn": MODEL_ARN},
+        )
         handler.on_event(event("Delete", TYPE, REQUEST, physical_id=MODEL_ARN))
 
 
@@ -208,8 +256,13 @@ def test_delete_after_a_failed_create_makes_no_call(client: Any, physical_id: st
 
 def test_fails_if_delete_conflicts_with_the_services_message(client: Any) -> None:
     with stubbed(client) as stubber:
-        client_error(stubber, "delete_audience_model", "ConflictException",
-                     "Model is in use by configured audience model cam-1", 409)
+        client_error(
+            stubber,
+            "delete_audience_model",
+            "ConflictException",
+            "Model is in use by configured audience model cam-1",
+            409,
+        )
         with pytest.raises(HandlerError) as error:
             handler.on_event(event("Delete", TYPE, REQUEST, physical_id=MODEL_ARN))
     assert "DeleteAudienceModel failed (ConflictException)" in str(error.value)
@@ -219,8 +272,13 @@ def test_fails_if_delete_conflicts_with_the_services_message(client: Any) -> Non
 def test_fails_if_access_is_denied_with_what_to_check(client: Any) -> None:
     with stubbed(client) as stubber:
         _expect_no_existing(stubber)
-        client_error(stubber, "create_audience_model", "AccessDeniedException",
-                     "User is not authorized to perform: cleanrooms-ml:CreateAudienceModel", 403)
+        client_error(
+            stubber,
+            "create_audience_model",
+            "AccessDeniedException",
+            "User is not authorized to perform: cleanrooms-ml:CreateAudienceModel",
+            403,
+        )
         with pytest.raises(HandlerError) as error:
             handler.on_event(event("Create", TYPE, REQUEST))
     message = str(error.value)
@@ -232,9 +290,13 @@ def test_fails_if_access_is_denied_with_what_to_check(client: Any) -> None:
 def test_fails_if_the_service_rejects_the_request(client: Any) -> None:
     with stubbed(client) as stubber:
         _expect_no_existing(stubber)
-        client_error(stubber, "create_audience_model", "ValidationException",
-                     "trainingDataEndTime must be after trainingDataStartTime")
-        with pytest.raises(HandlerError, match="ValidationException.*must be after"):
+        client_error(
+            stubber,
+            "create_audience_model",
+            "ValidationException",
+            "trainingDataEndTime must be after trainingDataStartTime",
+        )
+        with pytest.raises(HandlerError, match=r"ValidationException.*must be after"):
             handler.on_event(event("Create", TYPE, REQUEST))
 
 
@@ -252,9 +314,7 @@ def test_fails_if_the_resource_type_is_unknown(client: Any) -> None:
         handler.on_event(event("Create", "Custom::Nope", REQUEST))
 
 
-def test_logs_never_contain_the_response_url(
-    client: Any, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_logs_never_contain_the_response_url(client: Any, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO), stubbed(client) as stubber:
         stubber.add_response("delete_audience_model", {}, {"audienceModelArn": MODEL_ARN})
         handler.on_event(event("Delete", TYPE, REQUEST, physical_id=MODEL_ARN))
@@ -265,9 +325,12 @@ def test_logs_never_contain_the_response_url(
 
 
 def test_props_parse_tags_separately_from_the_request(client: Any) -> None:
-    props = parse_props(client, "CreateAudienceModel",
-                        {"Request": {"name": "n", "trainingDatasetArn": DATASET_ARN},
-                         "Tags": {"a": "1"}}, owner="o/r")
+    props = parse_props(
+        client,
+        "CreateAudienceModel",
+        {"Request": {"name": "n", "trainingDatasetArn": DATASET_ARN}, "Tags": {"a": "1"}},
+        owner="o/r",
+    )
     assert props.request == {"name": "n", "trainingDatasetArn": DATASET_ARN}
     assert props.tags == {"a": "1"}
     assert props.owner_prefix == "o"

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import botocore
+import clients
+import lifecycle
 import pytest
+from audience_model import KIND
+from errors import HandlerError
 
 from tests.handler_support import DATASET_ARN, MODEL_ARN, Wire, new_client
-
-import clients  # noqa: E402
-import lifecycle  # noqa: E402
-from audience_model import KIND  # noqa: E402
-from errors import HandlerError  # noqa: E402
 
 PROPS = lifecycle.Props(request={"name": "m", "trainingDatasetArn": DATASET_ARN}, owner="o/r")
 THROTTLED = (400, {"__type": "ThrottlingException", "message": "Rate exceeded"})
@@ -93,9 +91,10 @@ def test_bundled_models_match_the_pinned_botocore(service: str) -> None:
     [version] = sorted(p.name for p in data.iterdir())[-1:]
     for name in ("service-2.json", "endpoint-rule-set-1.json", "paginators-1.json"):
         pinned = data / version / name
-        raw = pinned.read_bytes() if pinned.exists() else gzip.decompress(
-            (data / version / f"{name}.gz").read_bytes())
+        raw = (
+            pinned.read_bytes()
+            if pinned.exists()
+            else gzip.decompress((data / version / f"{name}.gz").read_bytes())
+        )
         shipped = clients.MODELS_DIR / service / version / name
         assert json.loads(shipped.read_bytes()) == json.loads(raw), shipped
-
-

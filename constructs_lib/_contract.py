@@ -1,0 +1,21 @@
+"""Names shared by the constructs and the handler in lambda/ (which cannot import this package).
+
+A test checks that both sides agree, so a rename on one side fails the suite.
+"""
+
+from __future__ import annotations
+
+#: Custom-resource properties: the API request (API field names) and the user's tags.
+REQUEST_PROPERTY = "Request"
+TAGS_PROPERTY = "Tags"
+
+#: Tag the handler adds to every object it creates (one of the service's 50 per object).
+OWNER_TAG = "cleanrooms-ml-cdk:owner"
+
+AUDIENCE_MODEL = "Custom::CleanRoomsMLAudienceModel"
+CONFIGURED_AUDIENCE_MODEL = "Custom::CleanRoomsMLConfiguredAudienceModel"
+CONFIGURED_AUDIENCE_MODEL_POLICY = "Custom::CleanRoomsMLConfiguredAudienceModelPolicy"
+AUDIENCE_GENERATION_JOB = "Custom::CleanRoomsMLAudienceGenerationJob"
+
+#: Entry point of the handler asset.
+HANDLER = "handler.on_event"
