@@ -16,10 +16,20 @@ from constructs import Construct
 
 from constructs_lib import (
     AudienceEncryptionKey,
+    AudienceGenerationJob,
+    AudienceModel,
+    AudienceOutputConfig,
+    AudienceSizeConfig,
+    AudienceSizeType,
     BedrockBatchInferenceRole,
     CleanRoomsMlServiceRole,
+    ColumnType,
+    ConfiguredAudienceModel,
     GlueTrainingTable,
+    SeedAudience,
     SeedAudienceBucket,
+    TrainingDataColumn,
+    TrainingDataset,
     add_compliance_checks,
 )
 
@@ -66,10 +76,79 @@ class AudiencePipelineStack(cdk.Stack):
             output_prefix=str(settings.get("batchOutputPrefix", "batch-output/")),
             encryption_key=self.key,
         )
+        self._audience_chain(settings, training, seed_prefix, output_prefix)
         cdk.CfnOutput(self, "SeedBucketName", value=self.seeds.bucket_name)
         cdk.CfnOutput(self, "SeedAudienceUri", value=self.seeds.s3_uri(seed_prefix))
         cdk.CfnOutput(self, "CleanRoomsMlRoleArn", value=self.cleanrooms_ml_role.role_arn)
         cdk.CfnOutput(self, "BedrockBatchRoleArn", value=self.bedrock_role.role_arn)
+
+    def _audience_chain(
+        self,
+        settings: dict[str, Any],
+        training: dict[str, Any],
+        seed_prefix: str,
+        output_prefix: str,
+    ) -> None:
+        """Training dataset -> audience model -> configured model -> generation job."""
+        self.dataset = TrainingDataset(
+            self,
+            "TrainingDataset",
+            role=self.cleanrooms_ml_role,
+            database_name=str(training.get("databaseName", "audience_db")),
+            table_name=str(training.get("tableName", "interactions")),
+            columns=[
+                TrainingDataColumn(str(c["name"]), ColumnType[str(c["type"])])
+                for c in training.get("columns", _DEFAULT_COLUMNS)
+            ],
+        )
+        model = settings.get("audienceModel", {})
+        self.model = AudienceModel(
+            self,
+            "AudienceModel",
+            training_dataset=self.dataset,
+            training_data_start_time=model.get("trainingDataStartTime"),
+            training_data_end_time=model.get("trainingDataEndTime"),
+            kms_key=self.key,
+        )
+        cdk.CfnOutput(self, "AudienceModelArn", value=self.model.audience_model_arn)
+        # A configured model needs an ACTIVE (trained) audience model. Until the readiness gate
+        # exists, deploy once, wait for training, then deploy again with
+        # `-c audienceModelTrained=true` to add the configured model and the generation job.
+        trained = str(self.node.try_get_context("audienceModelTrained")).lower() == "true"
+        if not trained:
+            return
+        self.configured = ConfiguredAudienceModel(
+            self,
+            "ConfiguredAudienceModel",
+            audience_model=self.model,
+            output_config=AudienceOutputConfig(
+                destination_s3_uri=self.seeds.s3_uri(output_prefix), role=self.cleanrooms_ml_role
+            ),
+            audience_size_config=AudienceSizeConfig(
+                AudienceSizeType.ABSOLUTE,
+                [int(b) for b in model.get("audienceSizeBins", [10000, 50000, 100000])],
+            ),
+            min_matching_seed_size=int(model.get("minMatchingSeedSize", 500)),
+        )
+        self.job = AudienceGenerationJob(
+            self,
+            "AudienceGenerationJob",
+            configured_audience_model=self.configured,
+            seed_audience=SeedAudience(
+                role=self.cleanrooms_ml_role,
+                data_source_s3_uri=self.seeds.s3_uri(
+                    seed_prefix + str(settings.get("seedFile", "seed.jsonl"))
+                ),
+            ),
+        )
+        cdk.CfnOutput(self, "AudienceGenerationJobArn", value=self.job.audience_generation_job_arn)
+
+
+_DEFAULT_COLUMNS = [
+    {"name": "user_id", "type": "USER_ID"},
+    {"name": "item_id", "type": "ITEM_ID"},
+    {"name": "event_time", "type": "TIMESTAMP"},
+]
 
 
 def build_app(app: cdk.App | None = None) -> cdk.App:

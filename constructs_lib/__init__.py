@@ -4,19 +4,54 @@ inference on Amazon Bedrock."""
 from __future__ import annotations
 
 from ._validation import ConstructValidationError
+from .audience_generation_job import (
+    AudienceGenerationJob,
+    SeedAudience,
+    SqlParameters,
+    WorkerComputeConfiguration,
+    WorkerComputeType,
+)
+from .audience_model import AudienceModel, IAudienceModel
 from .bedrock_role import BedrockBatchInferenceRole
 from .cleanrooms_ml_role import CleanRoomsMlServiceRole, GlueTrainingTable
 from .compliance import add_compliance_checks
+from .configured_audience_model import (
+    AudienceOutputConfig,
+    AudienceSizeConfig,
+    AudienceSizeType,
+    ConfiguredAudienceModel,
+    IConfiguredAudienceModel,
+    SharedAudienceMetrics,
+    TagOnCreatePolicy,
+)
 from .encryption_key import AudienceEncryptionKey
 from .seed_bucket import SeedAudienceBucket
+from .training_dataset import ColumnType, TrainingDataColumn, TrainingDataset
 
 __all__ = [
     "AudienceEncryptionKey",
+    "AudienceGenerationJob",
+    "AudienceModel",
+    "AudienceOutputConfig",
+    "AudienceSizeConfig",
+    "AudienceSizeType",
     "BedrockBatchInferenceRole",
     "CleanRoomsMlServiceRole",
+    "ColumnType",
+    "ConfiguredAudienceModel",
     "ConstructValidationError",
     "GlueTrainingTable",
+    "IAudienceModel",
+    "IConfiguredAudienceModel",
+    "SeedAudience",
     "SeedAudienceBucket",
+    "SharedAudienceMetrics",
+    "SqlParameters",
+    "TagOnCreatePolicy",
+    "TrainingDataColumn",
+    "TrainingDataset",
+    "WorkerComputeConfiguration",
+    "WorkerComputeType",
     "add_compliance_checks",
 ]
 

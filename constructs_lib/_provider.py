@@ -7,8 +7,10 @@ resource adds only the permissions it needs to the handler's managed policy.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -16,10 +18,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from . import _contract, _defaults
-from ._nag import acknowledge
+from ._nag import acknowledge, skip_checkov
 from ._permissions import KMS_SERVICE_USE
 from ._service_role import ServiceRolePolicy
 
@@ -36,7 +38,7 @@ class CustomResourceProvider(Construct):
     """The stack's handler Lambda, its role and encrypted logs, and the provider framework."""
 
     @classmethod
-    def of(cls, scope: Construct) -> CustomResourceProvider:
+    def of(cls, scope: IConstruct) -> CustomResourceProvider:
         """The provider of ``scope``'s stack, created on first use."""
         stack = Stack.of(scope)
         existing = stack.node.try_find_child(PROVIDER_ID)
@@ -125,13 +127,29 @@ class CustomResourceProvider(Construct):
         resources: Sequence[str],
         *,
         wildcard_reason: str | None = None,
+        conditions: Mapping[str, Any] | None = None,
     ) -> None:
         """Add a permission to the handler once, however many resources ask for it."""
-        key = f"{sorted(actions)}|{[Stack.of(self).resolve(r) for r in resources]}"
+        stack = Stack.of(self)
+        key = json.dumps(
+            [sorted(actions), stack.resolve(list(resources)), stack.resolve(conditions)],
+            sort_keys=True,
+            default=str,
+        )
         if key in self._granted:
             return
         self._granted.add(key)
-        self.permissions.allow(actions, resources, wildcard_reason=wildcard_reason)
+        self.permissions.allow(
+            actions, resources, wildcard_reason=wildcard_reason, conditions=conditions
+        )
+
+    def allow_pass_role(self, role_arn: str, service: str) -> None:
+        """Let the handler pass ``role_arn``, and only to ``service``."""
+        self.allow(
+            ["iam:PassRole"],
+            [role_arn],
+            conditions={"StringEquals": {"iam:PassedToService": service}},
+        )
 
     def _log_group(self, construct_id: str) -> logs.LogGroup:
         return logs.LogGroup(
@@ -143,29 +161,20 @@ class CustomResourceProvider(Construct):
         )
 
     def _acknowledge_handler(self) -> None:
-        acknowledge(
+        _waive_lambda(
             self.handler,
-            "The handler only calls AWS APIs over TLS; it needs no VPC, and a VPC would require "
-            "NAT or interface endpoints for Clean Rooms ML, Bedrock and Step Functions.",
-            "NIST.800.53.R5-LambdaInsideVPC",
-            "HIPAA.Security-LambdaInsideVPC",
-            "PCI.DSS.321-LambdaInsideVPC",
-        )
-        acknowledge(
-            self.handler,
-            "Invoked synchronously by the provider framework, which reports every failure to "
-            "CloudFormation; a dead-letter queue would never receive an event.",
-            "NIST.800.53.R5-LambdaDLQ",
-            "HIPAA.Security-LambdaDLQ",
+            no_vpc=True,
+            no_dlq=True,
+            unbounded_concurrency=False,
         )
 
     def _acknowledge_framework(self) -> None:
         framework = self.provider.node.find_child("framework-onEvent")
+        assert isinstance(framework, lambda_.Function)
         acknowledge(
             framework,
-            "The CDK provider framework's own function: its runtime and basic execution policy "
-            "are chosen and maintained by aws-cdk-lib.",
-            "AwsSolutions-L1",
+            "The CDK provider framework's own function: its basic execution policy is chosen "
+            "and maintained by aws-cdk-lib.",
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
             "AWSLambdaBasicExecutionRole]",
         )
@@ -178,17 +187,52 @@ class CustomResourceProvider(Construct):
         )
         acknowledge(
             framework,
-            "The CDK provider framework's function only relays CloudFormation events to the "
-            "handler; no VPC, no dead-letter queue (it answers CloudFormation itself), and "
-            "concurrency is bounded by the handler's reserved concurrency.",
-            "NIST.800.53.R5-LambdaInsideVPC",
-            "HIPAA.Security-LambdaInsideVPC",
-            "PCI.DSS.321-LambdaInsideVPC",
-            "NIST.800.53.R5-LambdaDLQ",
-            "HIPAA.Security-LambdaDLQ",
-            "NIST.800.53.R5-LambdaConcurrency",
-            "HIPAA.Security-LambdaConcurrency",
+            "aws-cdk-lib writes the provider framework's permissions into its role's inline "
+            "default policy; they only allow invoking the handler.",
             "NIST.800.53.R5-IAMNoInlinePolicy",
             "HIPAA.Security-IAMNoInlinePolicy",
             "PCI.DSS.321-IAMNoInlinePolicy",
         )
+        _waive_lambda(framework, no_vpc=True, no_dlq=True, unbounded_concurrency=True)
+
+
+_NO_VPC = (
+    "Calls only AWS APIs over TLS; a VPC would need NAT or interface endpoints for every service "
+    "it calls and adds nothing here."
+)
+_NO_DLQ = (
+    "Invoked synchronously by CloudFormation through the provider framework, which reports every "
+    "failure to CloudFormation; a dead-letter queue would never receive an event."
+)
+_FRAMEWORK_CONCURRENCY = (
+    "The provider framework's function only relays CloudFormation events; concurrency is bounded "
+    "by the handler's reserved concurrency."
+)
+
+
+def _waive_lambda(
+    function: lambda_.Function, *, no_vpc: bool, no_dlq: bool, unbounded_concurrency: bool
+) -> None:
+    """Record, on the function, the Lambda rules that do not apply and why (nag and checkov)."""
+    cfn_function = function.node.default_child
+    assert isinstance(cfn_function, lambda_.CfnFunction)
+    if no_vpc:
+        acknowledge(
+            function,
+            _NO_VPC,
+            "NIST.800.53.R5-LambdaInsideVPC",
+            "HIPAA.Security-LambdaInsideVPC",
+            "PCI.DSS.321-LambdaInsideVPC",
+        )
+        skip_checkov(cfn_function, ("CKV_AWS_117", _NO_VPC))
+    if no_dlq:
+        acknowledge(function, _NO_DLQ, "NIST.800.53.R5-LambdaDLQ", "HIPAA.Security-LambdaDLQ")
+        skip_checkov(cfn_function, ("CKV_AWS_116", _NO_DLQ))
+    if unbounded_concurrency:
+        acknowledge(
+            function,
+            _FRAMEWORK_CONCURRENCY,
+            "NIST.800.53.R5-LambdaConcurrency",
+            "HIPAA.Security-LambdaConcurrency",
+        )
+        skip_checkov(cfn_function, ("CKV_AWS_115", _FRAMEWORK_CONCURRENCY))

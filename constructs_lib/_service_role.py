@@ -3,7 +3,8 @@ least-privilege customer-managed policy."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
@@ -99,10 +100,17 @@ class ServiceRolePolicy:
         resources: Sequence[str],
         *,
         wildcard_reason: str | None = None,
+        conditions: Mapping[str, Any] | None = None,
     ) -> None:
         """Allow ``actions`` on ``resources``; a wildcard resource needs ``wildcard_reason``."""
         policy = self.require_policy()
-        policy.add_statements(iam.PolicyStatement(actions=list(actions), resources=list(resources)))
+        policy.add_statements(
+            iam.PolicyStatement(
+                actions=list(actions),
+                resources=list(resources),
+                conditions=dict(conditions) if conditions else None,
+            )
+        )
         stack = Stack.of(self._scope)
         for arn in resources:
             flat = nag_resource_name(stack.resolve(arn))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -21,21 +22,38 @@ def _types(template: dict[str, Any]) -> list[str]:
     return sorted(r["Type"] for r in template["Resources"].values())
 
 
-def test_app_declares_key_buckets_and_roles(template: dict[str, Any]) -> None:
-    assert _types(template) == sorted(
-        [
-            "AWS::KMS::Key",
-            "AWS::KMS::Alias",
-            "AWS::S3::Bucket",
-            "AWS::S3::Bucket",
-            "AWS::S3::BucketPolicy",
-            "AWS::S3::BucketPolicy",
-            "AWS::IAM::Role",
-            "AWS::IAM::Role",
-            "AWS::IAM::ManagedPolicy",
-            "AWS::IAM::ManagedPolicy",
-        ]
-    )
+def test_app_declares_the_whole_chain(template: dict[str, Any]) -> None:
+    counts = Counter(r["Type"] for r in template["Resources"].values())
+    assert counts["AWS::KMS::Key"] == 2  # audience data, custom-resource logs
+    assert counts["AWS::S3::Bucket"] == 2  # seeds, access logs
+    assert counts["AWS::CleanRoomsML::TrainingDataset"] == 1
+    assert counts["Custom::CleanRoomsMLAudienceModel"] == 1
+    assert counts["Custom::CleanRoomsMLConfiguredAudienceModel"] == 1
+    assert counts["Custom::CleanRoomsMLAudienceGenerationJob"] == 1
+    assert counts["AWS::Lambda::Function"] == 2  # one handler + the provider framework
+
+
+def test_chain_is_wired_in_order(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+
+    def logical_id(resource_type: str) -> str:
+        return next(k for k, r in resources.items() if r["Type"] == resource_type)
+
+    dataset = logical_id("AWS::CleanRoomsML::TrainingDataset")
+    model = logical_id("Custom::CleanRoomsMLAudienceModel")
+    configured = logical_id("Custom::CleanRoomsMLConfiguredAudienceModel")
+    job = logical_id("Custom::CleanRoomsMLAudienceGenerationJob")
+    assert resources[model]["Properties"]["Request"]["trainingDatasetArn"] == {
+        "Fn::GetAtt": [dataset, "TrainingDatasetArn"]
+    }
+    assert resources[configured]["Properties"]["Request"]["audienceModelArn"] == {
+        "Fn::GetAtt": [model, "AudienceModelArn"]
+    }
+    assert resources[job]["Properties"]["Request"]["configuredAudienceModelArn"] == {
+        "Fn::GetAtt": [configured, "ConfiguredAudienceModelArn"]
+    }
+    seed_uri = json.dumps(resources[job]["Properties"]["Request"]["seedAudience"])
+    assert "/seeds/seed.jsonl" in seed_uri
 
 
 def test_app_reads_its_settings_from_cdk_json(template: dict[str, Any]) -> None:

@@ -1,0 +1,195 @@
+"""Clean Rooms ML audience model: ``CreateAudienceModel`` as a custom resource."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Protocol
+
+from aws_cdk import RemovalPolicy, Token
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from . import _contract
+from ._custom_resource import (
+    allow_handler,
+    check_tags,
+    default_name,
+    new_custom_resource,
+    to_request_value,
+    validate_fields,
+)
+from ._validation import fail, is_unresolved
+from .encryption_key import AudienceEncryptionKey, as_kms_key
+
+_OPERATION = "CreateAudienceModel"
+_KMS_ACTIONS = ["kms:DescribeKey", "kms:CreateGrant", "kms:GenerateDataKey", "kms:Decrypt"]
+
+
+class IAudienceModel(Protocol):
+    """Anything with an audience model ARN: an ``AudienceModel`` or an imported one."""
+
+    @property
+    def audience_model_arn(self) -> str: ...
+
+
+class HasTrainingDatasetArn(Protocol):
+    @property
+    def training_dataset_arn(self) -> str: ...
+
+
+Timestamp = datetime.datetime | str
+
+
+class AudienceModel(Construct):
+    """An audience (lookalike) model trained on a training dataset.
+
+    A custom resource (child ``Resource``) whose handler calls ``CreateAudienceModel`` and
+    returns as soon as the service accepts it: training (up to 24 hours) is not awaited by
+    CloudFormation. The physical id is the model's ARN. Every field but ``tags`` is fixed at
+    creation, so changing one creates a new model (with a new default name) and deletes the old
+    one; tags are updated in place. Deleting the resource calls ``DeleteAudienceModel``.
+
+    Example::
+
+        model = AudienceModel(self, "Model", training_dataset=dataset,
+            training_data_start_time=datetime.datetime(2024, 1, 1),
+            training_data_end_time=datetime.datetime(2024, 6, 30),
+            kms_key=key)
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        training_dataset: HasTrainingDatasetArn | str,
+        name: str | None = None,
+        training_data_start_time: Timestamp | None = None,
+        training_data_end_time: Timestamp | None = None,
+        kms_key: kms.IKey | AudienceEncryptionKey | None = None,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        removal_policy: RemovalPolicy | None = None,
+    ) -> None:
+        """
+        :param training_dataset: the ``TrainingDataset`` (or its ARN) to train on
+            (``trainingDatasetArn``).
+        :param name: 1-63 characters, unique per account and region (``name``). Default:
+            derived from the construct path plus a hash of the fields, so a replacement gets a
+            new name.
+        :param training_data_start_time: first moment of training data to use; a
+            ``datetime`` (naive means UTC) or an ISO 8601 string. Default: the dataset's start.
+        :param training_data_end_time: last moment of training data to use; after the start.
+            Default: the dataset's end.
+        :param kms_key: key Clean Rooms ML encrypts the model with (``kmsKeyArn``).
+            Default: an AWS owned key.
+        :param description: up to 255 characters. Default: none.
+        :param tags: at most 49 tags, updated in place. Default: none.
+        :param removal_policy: what happens to the model when it leaves the stack.
+            Default: ``RemovalPolicy.DESTROY`` (a model is derived data; retrain to recreate).
+        """
+        super().__init__(scope, construct_id)
+        dataset_arn = (
+            training_dataset
+            if isinstance(training_dataset, str)
+            else training_dataset.training_dataset_arn
+        )
+        key = as_kms_key(kms_key)
+        start = _timestamp(self, "training_data_start_time", training_data_start_time)
+        end = _timestamp(self, "training_data_end_time", training_data_end_time)
+        if (
+            isinstance(start, datetime.datetime)
+            and isinstance(end, datetime.datetime)
+            and not start < end
+        ):
+            raise fail(
+                self,
+                "training_data_end_time",
+                to_request_value(end),
+                f"must be after training_data_start_time ({to_request_value(start)})",
+            )
+        identity = {
+            "trainingDatasetArn": dataset_arn,
+            "trainingDataStartTime": start,
+            "trainingDataEndTime": end,
+            "kmsKeyArn": key.key_arn if key else None,
+            "description": description,
+        }
+        name = name or default_name(self, identity)
+        request = {"name": name, **identity}
+        validate_fields(
+            self,
+            _OPERATION,
+            [
+                ("name", "name", name),
+                ("training_dataset", "trainingDatasetArn", dataset_arn),
+                ("kms_key", "kmsKeyArn", request["kmsKeyArn"]),
+                ("description", "description", description),
+            ],
+        )
+        check_tags(self, tags, _OPERATION)
+
+        provider = allow_handler(
+            self,
+            [
+                "CreateAudienceModel",
+                "GetAudienceModel",
+                "DeleteAudienceModel",
+                "TagResource",
+                "UntagResource",
+                "ListTagsForResource",
+            ],
+            ["audience-model", "training-dataset"],
+            list_action="ListAudienceModels",
+        )
+        if key is not None:
+            provider.allow(_KMS_ACTIONS, [key.key_arn])
+        self.resource = new_custom_resource(
+            self,
+            resource_type=_contract.AUDIENCE_MODEL,
+            request=request,
+            tags=tags,
+            removal_policy=removal_policy,
+        )
+        if isinstance(training_dataset, Construct):
+            self.resource.node.add_dependency(training_dataset)
+        self.audience_model_name = name
+
+    @property
+    def audience_model_arn(self) -> str:
+        """The model's ARN (the custom resource's physical id)."""
+        return self.resource.get_att_string("AudienceModelArn")
+
+    @classmethod
+    def from_audience_model_arn(
+        cls, scope: Construct, construct_id: str, audience_model_arn: str
+    ) -> IAudienceModel:
+        """Refer to an audience model created elsewhere."""
+        return _ImportedAudienceModel(scope, construct_id, audience_model_arn)
+
+
+class _ImportedAudienceModel(Construct):
+    def __init__(self, scope: Construct, construct_id: str, arn: str) -> None:
+        super().__init__(scope, construct_id)
+        if not Token.is_unresolved(arn):
+            validate_fields(
+                self, "GetAudienceModel", [("audience_model_arn", "audienceModelArn", arn)]
+            )
+        self._arn = arn
+
+    @property
+    def audience_model_arn(self) -> str:
+        return self._arn
+
+
+def _timestamp(scope: Construct, prop: str, value: Timestamp | None) -> Timestamp | None:
+    """``value`` as an aware datetime (naive means UTC); tokens pass through."""
+    if value is None or is_unresolved(value):
+        return value
+    if isinstance(value, str):
+        try:
+            value = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise fail(scope, prop, value, "must be a datetime or an ISO 8601 timestamp") from None
+    return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
