@@ -18,11 +18,12 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup synth test lint clean
+.PHONY: help setup synth test lint models clean
 
 help:
 	@echo "make synth   synthesize the example app into cdk.out/ (runs the cdk-nag packs)"
 	@echo "make test    ruff + mypy --strict + the whole test suite"
+	@echo "make models  refresh lambda/models/ from the pinned botocore (after bumping it)"
 	@echo "make clean   remove generated output (keeps the environments)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -45,8 +46,8 @@ synth: $(VENV)/.installed node_modules/.installed
 	cdk synth --quiet
 	@echo "Synthesized into cdk.out/ (cdk-nag acknowledgments: cdk.out/validation-report.json)"
 
-PY_SOURCES := constructs_lib tests app.py $(wildcard lambda/*.py) $(wildcard bench/*.py)
-TYPED_SOURCES := constructs_lib app.py $(wildcard lambda/*.py)
+PY_SOURCES := constructs_lib tests app.py scripts $(wildcard lambda/*.py) $(wildcard bench/*.py)
+TYPED_SOURCES := constructs_lib app.py scripts $(wildcard lambda/*.py)
 
 lint: $(VENV)/.installed
 	ruff check $(PY_SOURCES)
@@ -55,6 +56,9 @@ lint: $(VENV)/.installed
 
 test: setup lint
 	pytest -n 2 --dist loadfile
+
+models: $(VENV)/.installed
+	python scripts/vendor_service_models.py
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis

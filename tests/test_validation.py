@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import re
+from typing import Any
 
 import aws_cdk as cdk
 import botocore.session
@@ -121,3 +123,82 @@ def test_fails_if_number_is_out_of_model_range() -> None:
             "CreateConfiguredAudienceModel",
             "minMatchingSeedSize",
         )
+
+
+# ---- tag rules, and the handler's parsing of CloudFormation strings --------------------------
+
+_TAG_KEYS = st.text(min_size=0, max_size=140)
+_TAG_VALUES = st.text(max_size=300)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(_TAG_KEYS, _TAG_VALUES, max_size=55))
+def test_tags_pass_exactly_when_they_follow_the_documented_rules(tags: dict[str, str]) -> None:
+    from constructs_lib import _contract
+    from constructs_lib._custom_resource import check_tags
+
+    valid = (
+        len(tags) <= 49
+        and all(1 <= len(k) <= 128 and len(v) <= 256 for k, v in tags.items())
+        and not any(k.lower().startswith("aws:") or k == _contract.OWNER_TAG for k in tags)
+    )
+    if valid:
+        check_tags(_SCOPE, tags, "CreateAudienceModel")
+        return
+    with pytest.raises(ConstructValidationError) as error:
+        check_tags(_SCOPE, tags, "CreateAudienceModel")
+    assert error.value.prop.startswith("tags")
+    assert str(error.value).startswith("Props: invalid tags")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_names_pass_or_raise_with_the_model_rule(name: str) -> None:
+    meta = api_shape("cleanroomsml", "CreateAudienceModel", "name").metadata
+    valid = (
+        meta["min"] <= len(name) <= meta["max"]
+        and re.fullmatch(meta["pattern"], name, flags=re.DOTALL) is not None
+    )
+    if valid:
+        _check(name, "cleanroomsml", "CreateAudienceModel", "name")
+    else:
+        with pytest.raises(ConstructValidationError, match=r"^Props: invalid prop="):
+            _check(name, "cleanroomsml", "CreateAudienceModel", "name")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=-(2**40), max_value=2**40))
+def test_handler_parses_integers_cloudformation_sent_as_strings(number: int) -> None:
+    from cfn_props import parse_value
+
+    shape = api_shape("cleanroomsml", "CreateConfiguredAudienceModel", "minMatchingSeedSize")
+    assert parse_value(shape, str(number), "p") == number
+    assert parse_value(shape, number, "p") == number
+
+
+def _outcome(call: Any) -> Any:
+    """The value ``call`` returns, or the exception it raises (so both can be asserted on)."""
+    try:
+        return call()
+    except Exception as error:
+        return error
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=20))
+def test_handler_parsing_of_any_text_returns_a_value_or_a_handler_error(text: str) -> None:
+    from cfn_props import parse_value
+    from errors import HandlerError
+
+    boolean = api_shape("cleanroomsml", "StartAudienceGenerationJob", "includeSeedInOutput")
+    outcome = _outcome(lambda: parse_value(boolean, text, "includeSeedInOutput"))
+    assert isinstance(outcome, (bool, HandlerError)), outcome
+    assert isinstance(outcome, bool) or "includeSeedInOutput must be true or false" in str(outcome)
+
+    timestamp = api_shape("cleanroomsml", "CreateAudienceModel", "trainingDataStartTime")
+    outcome = _outcome(lambda: parse_value(timestamp, text, "start"))
+    assert isinstance(outcome, (datetime.datetime, HandlerError)), outcome
+    if isinstance(outcome, datetime.datetime):
+        assert outcome.tzinfo is not None
+    else:
+        assert "start must be an ISO 8601 timestamp" in str(outcome)
