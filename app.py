@@ -111,12 +111,8 @@ class AudiencePipelineStack(cdk.Stack):
             kms_key=self.key,
         )
         cdk.CfnOutput(self, "AudienceModelArn", value=self.model.audience_model_arn)
-        # A configured model needs an ACTIVE (trained) audience model. Until the readiness gate
-        # exists, deploy once, wait for training, then deploy again with
-        # `-c audienceModelTrained=true` to add the configured model and the generation job.
-        trained = str(self.node.try_get_context("audienceModelTrained")).lower() == "true"
-        if not trained:
-            return
+        # The configured model waits for `self.model.ready` (training ACTIVE) by itself: the
+        # job-status state machine signals the WaitCondition when training ends.
         self.configured = ConfiguredAudienceModel(
             self,
             "ConfiguredAudienceModel",

@@ -19,3 +19,16 @@ AUDIENCE_GENERATION_JOB = "Custom::CleanRoomsMLAudienceGenerationJob"
 
 #: Entry point of the handler asset.
 HANDLER = "handler.on_event"
+
+#: Property carrying the WaitCondition handle URL the tracker signals when training ends.
+SIGNAL_URL_PROPERTY = "SignalUrl"
+
+#: Job-status state machine input: {"kind": <KIND_*>, "arn": <ARN>, "signalUrl": <optional>}.
+KIND_AUDIENCE_MODEL = "AUDIENCE_MODEL"
+KIND_AUDIENCE_GENERATION_JOB = "AUDIENCE_GENERATION_JOB"
+KIND_BEDROCK_BATCH_INFERENCE_JOB = "BEDROCK_BATCH_INFERENCE_JOB"
+
+#: Handler environment variable naming the stack's job-status state machine.
+STATE_MACHINE_ENV = "JOB_STATUS_STATE_MACHINE_ARN"
+#: Handler event (from the state machine) that signals a WaitCondition handle.
+SIGNAL_ACTION = "SignalWaitCondition"

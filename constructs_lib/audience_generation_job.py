@@ -21,6 +21,7 @@ from ._custom_resource import (
 )
 from ._validation import fail, is_unresolved
 from .configured_audience_model import IConfiguredAudienceModel
+from .job_status import JobStatusTracker
 
 _OPERATION = "StartAudienceGenerationJob"
 
@@ -140,6 +141,7 @@ class AudienceGenerationJob(Construct):
         )
         check_tags(self, tags, _OPERATION)
 
+        JobStatusTracker.of(self)
         provider = allow_handler(
             self,
             [

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 from collections.abc import Mapping
 from typing import Protocol
 
-from aws_cdk import RemovalPolicy, Token
+from aws_cdk import (
+    CfnResource,
+    CfnWaitCondition,
+    CfnWaitConditionHandle,
+    Duration,
+    RemovalPolicy,
+    Stack,
+    Token,
+)
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -19,8 +29,9 @@ from ._custom_resource import (
     to_request_value,
     validate_fields,
 )
-from ._validation import fail, is_unresolved
+from ._validation import check_int_range, fail, is_unresolved
 from .encryption_key import AudienceEncryptionKey, as_kms_key
+from .job_status import JobStatusTracker
 
 _OPERATION = "CreateAudienceModel"
 _KMS_ACTIONS = ["kms:DescribeKey", "kms:CreateGrant", "kms:GenerateDataKey", "kms:Decrypt"]
@@ -71,6 +82,7 @@ class AudienceModel(Construct):
         description: str | None = None,
         tags: Mapping[str, str] | None = None,
         removal_policy: RemovalPolicy | None = None,
+        ready_timeout: Duration | None = None,
     ) -> None:
         """
         :param training_dataset: the ``TrainingDataset`` (or its ARN) to train on
@@ -88,6 +100,8 @@ class AudienceModel(Construct):
         :param tags: at most 49 tags, updated in place. Default: none.
         :param removal_policy: what happens to the model when it leaves the stack.
             Default: ``RemovalPolicy.DESTROY`` (a model is derived data; retrain to recreate).
+        :param ready_timeout: how long ``ready`` waits for training, 1 minute to 12 hours (the
+            WaitCondition maximum). Default: 12 hours.
         """
         super().__init__(scope, construct_id)
         dataset_arn = (
@@ -130,6 +144,18 @@ class AudienceModel(Construct):
         )
         check_tags(self, tags, _OPERATION)
 
+        self._ready_timeout = ready_timeout or Duration.hours(12)
+        if not self._ready_timeout.is_unresolved():
+            check_int_range(
+                self,
+                "ready_timeout (seconds)",
+                int(self._ready_timeout.to_seconds()),
+                minimum=60,
+                maximum=43200,
+            )
+        self._identity = identity
+        self._ready: CfnWaitCondition | None = None
+        JobStatusTracker.of(self)
         provider = allow_handler(
             self,
             [
@@ -160,6 +186,38 @@ class AudienceModel(Construct):
     def audience_model_arn(self) -> str:
         """The model's ARN (the custom resource's physical id)."""
         return self.resource.get_att_string("AudienceModelArn")
+
+    @property
+    def ready(self) -> CfnWaitCondition:
+        """A CloudFormation WaitCondition that completes when training ends: it succeeds when the
+        model is ACTIVE and fails, with the service's message, when training fails (so the
+        deploy fails). Depend on it to create things only once the model is trained; a
+        ``ConfiguredAudienceModel`` of this model does so by itself.
+
+        Its ids derive from the fields that replace the model, so a replaced model re-arms the
+        wait with a new handle.
+        """
+        if self._ready is None:
+            digest = hashlib.sha256(
+                json.dumps(
+                    Stack.of(self).resolve(to_request_value(dict(self._identity))),
+                    sort_keys=True,
+                    default=str,
+                ).encode()
+            ).hexdigest()[:8]
+            handle = CfnWaitConditionHandle(self, f"ReadyHandle{digest}")
+            cfn = self.resource.node.default_child
+            assert isinstance(cfn, CfnResource)
+            cfn.add_property_override(_contract.SIGNAL_URL_PROPERTY, handle.ref)
+            self._ready = CfnWaitCondition(
+                self,
+                f"Ready{digest}",
+                handle=handle.ref,
+                count=1,
+                timeout=str(int(self._ready_timeout.to_seconds())),
+            )
+            self._ready.node.add_dependency(self.resource)
+        return self._ready
 
     @classmethod
     def from_audience_model_arn(

@@ -21,7 +21,7 @@ from ._custom_resource import (
     role_arn_of,
     validate_fields,
 )
-from .audience_model import IAudienceModel
+from .audience_model import AudienceModel, IAudienceModel
 
 _OPERATION = "CreateConfiguredAudienceModel"
 
@@ -85,8 +85,9 @@ class ConfiguredAudienceModel(Construct):
     With ``policy``, a child ``Policy`` resource puts the resource policy that lets other accounts
     use the model (``PutConfiguredAudienceModelPolicy``).
 
-    Create it after its audience model is trained (ACTIVE): until the job-status issue adds
-    ``audience_model.ready``, deploy the model first, then add the configured model.
+    Given an ``AudienceModel`` of the same stack, it waits for ``audience_model.ready``: it is
+    created only once the model is trained (ACTIVE), and a failed training fails the deploy with
+    the service's message.
 
     Example::
 
@@ -203,6 +204,9 @@ class ConfiguredAudienceModel(Construct):
         for dependency in (audience_model, output_config.role):
             if isinstance(dependency, Construct):
                 self.resource.node.add_dependency(dependency)
+        if isinstance(audience_model, AudienceModel):
+            # Created only once the model is trained (ACTIVE); a failed training fails the deploy.
+            self.resource.node.add_dependency(audience_model.ready)
         self.configured_audience_model_name = name
         self.policy: CustomResource | None = None
         if policy is not None:

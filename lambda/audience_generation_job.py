@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import lifecycle
+import tracking
 from lifecycle import Kind, Props, Result
 
 RESOURCE_TYPE = "Custom::CleanRoomsMLAudienceGenerationJob"
@@ -24,6 +25,7 @@ KIND = Kind(
     list_key="audienceGenerationJobs",
     arn_key="audienceGenerationJobArn",
     delete_operation="DeleteAudienceGenerationJob",
+    tracked_kind=tracking.KIND_AUDIENCE_GENERATION_JOB,
     arn_marker="audience-generation-job",
     list_filter=lambda props: {
         "configuredAudienceModelArn": props.request["configuredAudienceModelArn"]
@@ -31,12 +33,14 @@ KIND = Kind(
 )
 
 
-def on_create(props: Props, client: Any) -> Result:
-    return lifecycle.create(KIND, props, client)
+def on_create(props: Props, client: Any, tracker: Any = None) -> Result:
+    return lifecycle.create(KIND, props, client, tracker)
 
 
-def on_update(props: Props, old: Props, physical_id: str, client: Any) -> Result:
-    return lifecycle.update_immutable(KIND, props, old, physical_id, client)
+def on_update(
+    props: Props, old: Props, physical_id: str, client: Any, tracker: Any = None
+) -> Result:
+    return lifecycle.update_immutable(KIND, props, old, physical_id, client, tracker)
 
 
 def on_delete(physical_id: str, client: Any) -> Result:

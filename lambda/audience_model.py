@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import lifecycle
+import tracking
 from lifecycle import Kind, Props, Result
 
 RESOURCE_TYPE = "Custom::CleanRoomsMLAudienceModel"
@@ -24,16 +25,19 @@ KIND = Kind(
     list_key="audienceModels",
     arn_key="audienceModelArn",
     delete_operation="DeleteAudienceModel",
+    tracked_kind=tracking.KIND_AUDIENCE_MODEL,
     arn_marker="audience-model",
 )
 
 
-def on_create(props: Props, client: Any) -> Result:
-    return lifecycle.create(KIND, props, client)
+def on_create(props: Props, client: Any, tracker: Any = None) -> Result:
+    return lifecycle.create(KIND, props, client, tracker)
 
 
-def on_update(props: Props, old: Props, physical_id: str, client: Any) -> Result:
-    return lifecycle.update_immutable(KIND, props, old, physical_id, client)
+def on_update(
+    props: Props, old: Props, physical_id: str, client: Any, tracker: Any = None
+) -> Result:
+    return lifecycle.update_immutable(KIND, props, old, physical_id, client, tracker)
 
 
 def on_delete(physical_id: str, client: Any) -> Result:

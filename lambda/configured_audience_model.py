@@ -38,11 +38,13 @@ KIND = Kind(
 )
 
 
-def on_create(props: Props, client: Any) -> Result:
+def on_create(props: Props, client: Any, tracker: Any = None) -> Result:
     return lifecycle.create(KIND, props, client)
 
 
-def on_update(props: Props, old: Props, physical_id: str, client: Any) -> Result:
+def on_update(
+    props: Props, old: Props, physical_id: str, client: Any, tracker: Any = None
+) -> Result:
     changed = lifecycle.changed_fields(old.request, props.request)
     removed = {key for key in changed if key not in props.request}
     if changed - UPDATABLE or removed:

@@ -19,7 +19,7 @@ CREATE_OPERATION = "PutConfiguredAudienceModelPolicy"
 SUFFIX = "/policy"
 
 
-def on_create(props: Props, client: Any) -> Result:
+def on_create(props: Props, client: Any, tracker: Any = None) -> Result:
     response = lifecycle.call(client, CREATE_OPERATION, **props.request)
     model_arn = props.request["configuredAudienceModelArn"]
     return {
@@ -28,7 +28,9 @@ def on_create(props: Props, client: Any) -> Result:
     }
 
 
-def on_update(props: Props, old: Props, physical_id: str, client: Any) -> Result:
+def on_update(
+    props: Props, old: Props, physical_id: str, client: Any, tracker: Any = None
+) -> Result:
     return on_create(props, client)
 
 

@@ -21,6 +21,7 @@ import audience_model
 import clients
 import configured_audience_model
 import configured_audience_model_policy
+import tracking
 from errors import HandlerError
 from lifecycle import Result, owner_tag_value, parse_props
 
@@ -69,6 +70,8 @@ def on_event(event: Mapping[str, Any], context: Any = None) -> Result:
 
 
 def _dispatch(event: Mapping[str, Any]) -> Result:
+    if event.get("Action") == tracking.SIGNAL_ACTION:
+        return tracking.signal_wait_condition(event)
     resource_type = str(event.get("ResourceType", ""))
     module = RESOURCES.get(resource_type)
     if module is None:
@@ -81,15 +84,21 @@ def _dispatch(event: Mapping[str, Any]) -> Result:
         result: Result = module.on_delete(str(event.get("PhysicalResourceId", "")), client)
         return result
     owner = owner_tag_value(event)
-    props = parse_props(client, module.CREATE_OPERATION, event.get("ResourceProperties", {}), owner)
+    request_id = str(event.get("RequestId", ""))
+    props = parse_props(
+        client, module.CREATE_OPERATION, event.get("ResourceProperties", {}), owner, request_id
+    )
+    tracker = clients.client("stepfunctions")
     if request_type == "Create":
-        result = module.on_create(props, client)
+        result = module.on_create(props, client, tracker)
         return result
     if request_type == "Update":
         old = parse_props(
             client, module.CREATE_OPERATION, event.get("OldResourceProperties", {}), owner
         )
-        result = module.on_update(props, old, str(event.get("PhysicalResourceId", "")), client)
+        result = module.on_update(
+            props, old, str(event.get("PhysicalResourceId", "")), client, tracker
+        )
         return result
     raise HandlerError(f"unsupported request type {request_type!r}")
 

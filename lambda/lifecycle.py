@@ -18,12 +18,14 @@ from botocore import xform_name
 from botocore.exceptions import ClientError
 from cfn_props import parse_request
 from errors import HandlerError, describe, error_code
+from tracking import start_tracking
 
 #: Tag the handler adds to every object it creates (not counted as a user tag on updates).
 OWNER_TAG = "cleanrooms-ml-cdk:owner"
 #: Property names shared with constructs_lib/_contract.py.
 REQUEST_PROPERTY = "Request"
 TAGS_PROPERTY = "Tags"
+SIGNAL_URL_PROPERTY = "SignalUrl"
 
 Result = dict[str, Any]
 
@@ -35,6 +37,8 @@ class Props:
     request: dict[str, Any]
     tags: dict[str, str] = field(default_factory=dict)
     owner: str = ""
+    request_id: str = ""
+    signal_url: str | None = None
 
     @property
     def owner_prefix(self) -> str:
@@ -50,13 +54,24 @@ def owner_tag_value(event: Mapping[str, Any]) -> str:
 
 
 def parse_props(
-    client: Any, operation: str, properties: Mapping[str, Any], owner: str = ""
+    client: Any,
+    operation: str,
+    properties: Mapping[str, Any],
+    owner: str = "",
+    request_id: str = "",
 ) -> Props:
     """Props from CloudFormation's (string) resource properties, typed by ``operation``'s model."""
     model = client.meta.service_model.operation_model(operation)
     request = parse_request(model, properties.get(REQUEST_PROPERTY, {}))
     tags = {str(k): str(v) for k, v in (properties.get(TAGS_PROPERTY) or {}).items()}
-    return Props(request=request, tags=tags, owner=owner)
+    signal_url = properties.get(SIGNAL_URL_PROPERTY) or None
+    return Props(
+        request=request,
+        tags=tags,
+        owner=owner,
+        request_id=request_id,
+        signal_url=str(signal_url) if signal_url else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -72,6 +87,8 @@ class Kind:
     delete_operation: str
     arn_marker: str
     list_filter: Callable[[Props], dict[str, Any]] = lambda _: {}
+    #: Job-status state machine kind; None for objects that are ready once created.
+    tracked_kind: str | None = None
 
     def is_arn(self, physical_id: str) -> bool:
         """True for an ARN of this kind (a failed create leaves a non-ARN physical id)."""
@@ -151,15 +168,26 @@ def result(kind: Kind, arn: str, props: Props) -> Result:
     return {"PhysicalResourceId": arn, "Data": {kind.data_key: arn, "Name": props.request["name"]}}
 
 
-def create(kind: Kind, props: Props, client: Any) -> Result:
-    """on_create of every named Clean Rooms ML object."""
-    return result(kind, create_or_adopt(client, kind, props), props)
+def create(kind: Kind, props: Props, client: Any, tracker: Any = None) -> Result:
+    """on_create of every named Clean Rooms ML object; asynchronous ones are handed to the
+    job-status state machine (``tracker`` is its Step Functions client)."""
+    arn = create_or_adopt(client, kind, props)
+    answer = result(kind, arn, props)
+    if kind.tracked_kind and tracker is not None:
+        execution = start_tracking(
+            tracker, kind.tracked_kind, arn, props.request_id, props.signal_url
+        )
+        if execution:
+            answer["Data"]["TrackingExecutionArn"] = execution
+    return answer
 
 
-def update_immutable(kind: Kind, props: Props, old: Props, physical_id: str, client: Any) -> Result:
+def update_immutable(
+    kind: Kind, props: Props, old: Props, physical_id: str, client: Any, tracker: Any = None
+) -> Result:
     """on_update of an object the API cannot change: retag in place, or create a replacement."""
     if changed_fields(old.request, props.request):
-        return create(kind, props, client)
+        return create(kind, props, client, tracker)
     update_tags(client, physical_id, old.tags, props.tags)
     return result(kind, physical_id, props)
 

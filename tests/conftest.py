@@ -77,7 +77,5 @@ def example_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import app as example
 
     outdir = tmp_path_factory.mktemp("example-app")
-    # The whole chain: as after the audience model has trained (see app.py).
-    context = {**cdk_json_context(), "audienceModelTrained": "true"}
-    example.build_app(cdk.App(outdir=str(outdir), context=context)).synth()
+    example.build_app(cdk.App(outdir=str(outdir), context=cdk_json_context())).synth()
     return outdir

@@ -118,7 +118,6 @@ def test_cdk_cli_synthesizes_the_app_offline(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     template = json.loads((tmp_path / "cdk.out" / "AudiencePipeline.template.json").read_text())
     assert "end-of-life" not in result.stderr
-    # cdk.json's default deploys up to the audience model; the rest waits for training
     types = {r["Type"] for r in template["Resources"].values()}
-    assert "Custom::CleanRoomsMLAudienceModel" in types
-    assert "Custom::CleanRoomsMLConfiguredAudienceModel" not in types
+    assert "Custom::CleanRoomsMLConfiguredAudienceModel" in types
+    assert "AWS::CloudFormation::WaitCondition" in types

@@ -1,0 +1,581 @@
+"""The job-status state machine: one Standard state machine per stack that polls every
+long-running job the library starts until it ends, publishes the outcome to EventBridge and, when
+asked, signals a CloudFormation WaitCondition.
+
+Polling uses Step Functions' AWS SDK integrations (no Lambda runs per poll). The interval grows
+from ``initial_interval`` by ``backoff_rate`` up to ``max_interval``; the schedule is computed at
+synth time and embedded in the definition (``$.poll``), and an execution may bring its own
+(``{"poll": {"schedule": [...], "maxPolls": N}}``). Every execution ends: after ``max_polls``
+polls (derived from ``timeout``) it fails as timed out, a status outside the known sets fails as
+unknown, and the state machine's own timeout is the backstop.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct, IConstruct
+
+from . import _contract, _defaults
+from ._nag import acknowledge
+from ._provider import CustomResourceProvider
+from ._service_role import ServiceRolePolicy
+from ._validation import check_int_range, fail
+
+TRACKER_ID = "JobStatusTracker"
+
+#: EventBridge ``source`` and ``detail-type`` of the event published when a tracked job ends.
+EVENT_SOURCE = "cleanrooms-ml-cdk.job-status"
+EVENT_DETAIL_TYPE = "Tracked Job Finished"
+
+#: Outcomes (the event's ``detail.outcome``; the failed execution's error name).
+SUCCEEDED = "SUCCEEDED"
+SUCCEEDED_WITH_WARNINGS = "SUCCEEDED_WITH_WARNINGS"
+FAILED = "FAILED"
+UNKNOWN_STATUS = "UNKNOWN_STATUS"
+TIMED_OUT = "TIMED_OUT"
+CALL_FAILED = "CALL_FAILED"
+
+
+@dataclass(frozen=True)
+class _Kind:
+    name: str
+    service: str
+    action: str
+    iam_action: str
+    arn_parameter: str
+    in_progress: Sequence[str]
+    succeeded: Sequence[str]
+    failed: Sequence[str]
+    warning: Sequence[str] = ()
+    message_path: str = "$.result.StatusDetails.Message"
+
+
+_CLEAN_ROOMS_ML_IN_PROGRESS = ("CREATE_PENDING", "CREATE_IN_PROGRESS")
+_CLEAN_ROOMS_ML_FAILED = ("CREATE_FAILED", "DELETE_PENDING", "DELETE_IN_PROGRESS", "DELETE_FAILED")
+
+KINDS = (
+    _Kind(
+        _contract.KIND_AUDIENCE_MODEL,
+        "cleanroomsml",
+        "getAudienceModel",
+        "cleanrooms-ml:GetAudienceModel",
+        "AudienceModelArn",
+        _CLEAN_ROOMS_ML_IN_PROGRESS,
+        ("ACTIVE",),
+        _CLEAN_ROOMS_ML_FAILED,
+    ),
+    _Kind(
+        _contract.KIND_AUDIENCE_GENERATION_JOB,
+        "cleanroomsml",
+        "getAudienceGenerationJob",
+        "cleanrooms-ml:GetAudienceGenerationJob",
+        "AudienceGenerationJobArn",
+        _CLEAN_ROOMS_ML_IN_PROGRESS,
+        ("ACTIVE",),
+        _CLEAN_ROOMS_ML_FAILED,
+    ),
+    _Kind(
+        _contract.KIND_BEDROCK_BATCH_INFERENCE_JOB,
+        "bedrock",
+        "getModelInvocationJob",
+        "bedrock:GetModelInvocationJob",
+        "JobIdentifier",
+        ("Submitted", "Validating", "Scheduled", "InProgress", "Stopping"),
+        ("Completed",),
+        ("Failed", "Stopped", "Expired"),
+        warning=("PartiallyCompleted",),
+        message_path="$.result.Message",
+    ),
+)
+
+#: Error names Step Functions gives throttling and server errors of SDK integrations.
+_SDK_ERROR_PREFIX = {"cleanroomsml": "CleanRoomsMl", "bedrock": "Bedrock"}
+_TRANSIENT = ("ThrottlingException", "InternalServerException", "ServiceUnavailableException")
+
+
+def poll_schedule(initial: int, rate: float, maximum: int) -> list[int]:
+    """Wait seconds before each poll: ``initial`` growing by ``rate``, capped, ending at the cap."""
+    schedule = [initial]
+    while schedule[-1] < maximum:
+        schedule.append(min(maximum, max(schedule[-1] + 1, math.ceil(schedule[-1] * rate))))
+    return schedule
+
+
+def max_polls(schedule: Sequence[int], timeout_seconds: int) -> int:
+    """Polls that fit in ``timeout_seconds`` with ``schedule`` (then the last interval repeats)."""
+    elapsed, polls = 0, 0
+    while elapsed < timeout_seconds:
+        elapsed += schedule[min(polls, len(schedule) - 1)]
+        polls += 1
+    return polls
+
+
+class JobStatusTracker(Construct):
+    """The stack's job-status state machine (Standard), created on first use.
+
+    Create it yourself, before the first audience model or job of the stack, to tune polling::
+
+        JobStatusTracker(stack, "JobStatusTracker", initial_interval=Duration.seconds(60))
+
+    Outcome event (default bus): ``source`` = ``cleanrooms-ml-cdk.job-status``, ``detail-type`` =
+    ``Tracked Job Finished``, ``detail`` = ``{"kind", "arn", "outcome", "status", "cause",
+    "result", "executionArn"}`` where ``result`` is the last ``Get*`` answer (PascalCase, as
+    Step Functions returns it) and ``outcome`` is SUCCEEDED, SUCCEEDED_WITH_WARNINGS, FAILED,
+    UNKNOWN_STATUS, TIMED_OUT or CALL_FAILED.
+    """
+
+    @classmethod
+    def of(cls, scope: IConstruct) -> JobStatusTracker:
+        """The tracker of ``scope``'s stack, created with defaults on first use."""
+        stack = Stack.of(scope)
+        for child in stack.node.children:
+            if isinstance(child, JobStatusTracker):
+                return child
+        return cls(stack, TRACKER_ID)
+
+    @staticmethod
+    def state_machine_name_of(scope: IConstruct) -> str:
+        """The state machine's physical name: known before it exists, so the handler can
+        reference it without a dependency cycle (the state machine invokes the handler)."""
+        stack = Stack.of(scope)
+        return f"{Names.unique_resource_name(stack, max_length=60)}-job-status"[:80]
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        initial_interval: Duration | None = None,
+        backoff_rate: float = 2.0,
+        max_interval: Duration | None = None,
+        timeout: Duration | None = None,
+        event_bus: events.IEventBus | None = None,
+    ) -> None:
+        """
+        :param initial_interval: wait before the first poll, 1 s-1 h. Default: 30 seconds.
+        :param backoff_rate: growth of the interval per poll, 1-10. Default: 2.
+        :param max_interval: cap of the interval, at least ``initial_interval``, at most 1 h; it
+            bounds how late the end of a job is noticed. Default: 5 minutes.
+        :param timeout: how long a job is tracked before the execution fails as timed out, up
+            to 1 year. Default: 8 days (Bedrock batch jobs may run 168 hours).
+        :param event_bus: where outcome events go. Default: the account's default bus.
+        """
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        if any(isinstance(c, JobStatusTracker) and c is not self for c in stack.node.children):
+            raise fail(
+                self,
+                "construct",
+                self.node.path,
+                "a stack has one job-status tracker: create it before the first audience "
+                "model or job, and only once",
+            )
+        initial = (initial_interval or Duration.seconds(30)).to_seconds()
+        maximum = (max_interval or Duration.minutes(5)).to_seconds()
+        overall = (timeout or Duration.days(8)).to_seconds()
+        check_int_range(self, "initial_interval (seconds)", int(initial), minimum=1, maximum=3600)
+        check_int_range(
+            self, "max_interval (seconds)", int(maximum), minimum=int(initial), maximum=3600
+        )
+        check_int_range(
+            self, "timeout (seconds)", int(overall), minimum=int(maximum), maximum=365 * 86400
+        )
+        if not 1.0 <= backoff_rate <= 10.0:
+            raise fail(self, "backoff_rate", backoff_rate, "must be between 1 and 10")
+        self.schedule = poll_schedule(int(initial), backoff_rate, int(maximum))
+        self.max_polls = max_polls(self.schedule, int(overall))
+        self.timeout = Duration.seconds(overall)
+
+        provider = CustomResourceProvider.of(self)
+        self.event_bus = event_bus or events.EventBus.from_event_bus_name(
+            self, "DefaultBus", "default"
+        )
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=_defaults.LOG_RETENTION,
+            encryption_key=provider.logs_key,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+            description="Job-status state machine: polls job status, publishes events",
+        )
+        self._permissions = ServiceRolePolicy(self, role)
+        self.state_machine = sfn.StateMachine(
+            self,
+            "Resource",
+            state_machine_name=self.state_machine_name_of(self),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_chainable(self._definition(provider)),
+            timeout=self.timeout,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
+            ),
+            # Permissions live in one managed policy below, not in CDK's inline default policy.
+            role=role.without_policy_updates(),
+        )
+        self.state_machine.node.add_dependency(self._grant_permissions(provider))
+        self.failure_alarm = self._failure_alarm()
+        # The handler starts one execution per asynchronous object it creates.
+        provider.handler.add_environment(_contract.STATE_MACHINE_ENV, state_machine_arn_of(self))
+        provider.allow(["states:StartExecution"], [state_machine_arn_of(self)])
+
+    @property
+    def state_machine_arn(self) -> str:
+        return self.state_machine.state_machine_arn
+
+    # ---- definition -------------------------------------------------------------------------
+
+    def _definition(self, provider: CustomResourceProvider) -> sfn.IChainable:
+        route = sfn.Choice(self, "RouteByKind")
+        finish = self._finish(provider)
+        in_progress = self._schedule_next_poll(route, finish)
+        for kind in KINDS:
+            route.when(
+                sfn.Condition.string_equals("$.kind", kind.name),
+                self._poll(kind, in_progress, finish),
+            )
+        route.otherwise(
+            self._outcome(
+                "UnknownKind", UNKNOWN_STATUS, finish, "States.Format('unknown kind {}', $.kind)"
+            )
+        )
+        defaults = sfn.Pass(
+            self,
+            "DefaultPolling",
+            result=sfn.Result.from_object({"schedule": self.schedule, "maxPolls": self.max_polls}),
+            result_path="$.poll",
+        )
+        counting = sfn.Pass(
+            self,
+            "StartCounting",
+            parameters={
+                "attempt": 0,
+                "last.$": "States.MathAdd(States.ArrayLength($.poll.schedule), -1)",
+            },
+            result_path="$.count",
+        )
+        counting.next(route)
+        return (
+            sfn.Choice(self, "PollingGiven")
+            .when(sfn.Condition.is_present("$.poll"), counting)
+            .otherwise(defaults.next(counting))
+        )
+
+    def _poll(
+        self, kind: _Kind, in_progress: sfn.IChainable, finish: sfn.IChainable
+    ) -> sfn.IChainable:
+        prefix = _SDK_ERROR_PREFIX[kind.service]
+        task = tasks.CallAwsService(
+            self,
+            f"Get{kind.name}",
+            service=kind.service,
+            action=kind.action,
+            iam_action=kind.iam_action,
+            iam_resources=["*"],  # the role ignores task grants; see _grant_permissions
+            parameters={f"{kind.arn_parameter}.$": "$.arn"},
+            result_path="$.result",
+        )
+        task.add_retry(
+            errors=[f"{prefix}.{name}" for name in _TRANSIENT] + [f"{prefix}.{prefix}Exception"],
+            interval=Duration.seconds(2),
+            backoff_rate=2,
+            max_attempts=6,
+            max_delay=Duration.seconds(60),
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        task.add_catch(
+            self._outcome(f"{kind.name}CallFailed", CALL_FAILED, finish, "$.error.Cause"),
+            errors=["States.ALL"],
+            result_path="$.error",
+        )
+        status = "$.result.Status"
+        failure_cause = self._cause(kind, finish)
+        check = sfn.Choice(self, f"Check{kind.name}")
+        check.when(_any_of(status, kind.in_progress), in_progress)
+        check.when(
+            _any_of(status, kind.succeeded),
+            self._outcome(
+                f"{kind.name}Succeeded",
+                SUCCEEDED,
+                finish,
+                "States.Format('status {}', $.result.Status)",
+            ),
+        )
+        if kind.warning:
+            check.when(
+                _any_of(status, kind.warning),
+                self._outcome(
+                    f"{kind.name}Warning",
+                    SUCCEEDED_WITH_WARNINGS,
+                    finish,
+                    "States.Format('status {}', $.result.Status)",
+                ),
+            )
+        check.when(_any_of(status, kind.failed), failure_cause)
+        check.otherwise(
+            self._outcome(
+                f"{kind.name}UnknownStatus",
+                UNKNOWN_STATUS,
+                finish,
+                "States.Format('status {} is not a known status of this job kind', "
+                "$.result.Status)",
+            )
+        )
+        return task.next(check)
+
+    def _cause(self, kind: _Kind, finish: sfn.IChainable) -> sfn.IChainable:
+        """FAILED, with the service's own message as the cause when it gave one."""
+        return (
+            sfn.Choice(self, f"{kind.name}HasMessage")
+            .when(
+                sfn.Condition.is_present(kind.message_path),
+                self._outcome(f"{kind.name}FailedWithMessage", FAILED, finish, kind.message_path),
+            )
+            .otherwise(
+                self._outcome(
+                    f"{kind.name}Failed",
+                    FAILED,
+                    finish,
+                    "States.Format('status {}', $.result.Status)",
+                )
+            )
+        )
+
+    def _outcome(
+        self, state_id: str, outcome: str, finish: sfn.IChainable, cause_path: str
+    ) -> sfn.IChainable:
+        return sfn.Pass(
+            self,
+            state_id,
+            parameters={"outcome": outcome, "cause.$": cause_path},
+            result_path="$.end",
+        ).next(finish)
+
+    def _schedule_next_poll(self, route: sfn.IChainable, finish: sfn.IChainable) -> sfn.IChainable:
+        wait = sfn.Wait(
+            self, "WaitBeforeNextPoll", time=sfn.WaitTime.seconds_path("$.interval.seconds")
+        )
+        count = sfn.Pass(
+            self,
+            "CountPoll",
+            parameters={
+                "attempt.$": "States.MathAdd($.count.attempt, 1)",
+                "last.$": "$.count.last",
+            },
+            result_path="$.count",
+        )
+        count.next(wait)
+        wait.next(route)
+        ramp = sfn.Pass(
+            self,
+            "RampInterval",
+            parameters={"seconds.$": "States.ArrayGetItem($.poll.schedule, $.count.attempt)"},
+            result_path="$.interval",
+        ).next(count)
+        cap = sfn.Pass(
+            self,
+            "MaxInterval",
+            parameters={"seconds.$": "States.ArrayGetItem($.poll.schedule, $.count.last)"},
+            result_path="$.interval",
+        ).next(count)
+        pick = (
+            sfn.Choice(self, "PickInterval")
+            .when(sfn.Condition.number_less_than_json_path("$.count.attempt", "$.count.last"), ramp)
+            .otherwise(cap)
+        )
+        timed_out = self._outcome(
+            "TimedOut",
+            TIMED_OUT,
+            finish,
+            "States.Format('still {} after {} polls; the job is no longer tracked', "
+            "$.result.Status, $.count.attempt)",
+        )
+        return (
+            sfn.Choice(self, "PollBudgetLeft")
+            .when(
+                sfn.Condition.number_greater_than_equals_json_path(
+                    "$.count.attempt", "$.poll.maxPolls"
+                ),
+                timed_out,
+            )
+            .otherwise(pick)
+        )
+
+    def _finish(self, provider: CustomResourceProvider) -> sfn.IChainable:
+        publish = tasks.EventBridgePutEvents(
+            self,
+            "PublishOutcome",
+            entries=[
+                tasks.EventBridgePutEventsEntry(
+                    event_bus=self.event_bus,
+                    source=EVENT_SOURCE,
+                    detail_type=EVENT_DETAIL_TYPE,
+                    detail=sfn.TaskInput.from_object(
+                        {
+                            "kind.$": "$.kind",
+                            "arn.$": "$.arn",
+                            "outcome.$": "$.end.outcome",
+                            "cause.$": "$.end.cause",
+                            "result.$": "$.result",
+                            "executionArn.$": "$$.Execution.Id",
+                        }
+                    ),
+                )
+            ],
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        publish.add_retry(
+            errors=["EventBridge.EventBridgeException", "States.TaskFailed"],
+            interval=Duration.seconds(2),
+            max_attempts=4,
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        signal = tasks.LambdaInvoke(
+            self,
+            "SignalWaitCondition",
+            lambda_function=provider.handler,
+            payload=sfn.TaskInput.from_object(
+                {
+                    "Action": _contract.SIGNAL_ACTION,
+                    "SignalUrl.$": "$.signalUrl",
+                    "Outcome.$": "$.end.outcome",
+                    "Reason.$": "$.end.cause",
+                    "UniqueId.$": "$.arn",
+                }
+            ),
+            result_path=sfn.JsonPath.DISCARD,
+            retry_on_service_exceptions=True,
+        )
+        done = (
+            sfn.Choice(self, "Outcome")
+            .when(
+                sfn.Condition.or_(
+                    sfn.Condition.string_equals("$.end.outcome", SUCCEEDED),
+                    sfn.Condition.string_equals("$.end.outcome", SUCCEEDED_WITH_WARNINGS),
+                ),
+                sfn.Succeed(self, "JobSucceeded", output_path="$"),
+            )
+            .otherwise(
+                sfn.Fail(self, "JobFailed", error_path="$.end.outcome", cause_path="$.end.cause")
+            )
+        )
+        signal.next(done)
+        has_signal = (
+            sfn.Choice(self, "SignalRequested")
+            .when(sfn.Condition.is_present("$.signalUrl"), signal)
+            .otherwise(done)
+        )
+        return publish.next(has_signal)
+
+    # ---- permissions, alarm --------------------------------------------------------------------
+
+    def _grant_permissions(self, provider: CustomResourceProvider) -> iam.ManagedPolicy:
+        stack = Stack.of(self)
+        reason = (
+            "Job ids are assigned by the service; the state machine may only read the "
+            "status of this account's and region's jobs of the kinds it tracks."
+        )
+        for resource, action in (
+            ("audience-model", "GetAudienceModel"),
+            ("audience-generation-job", "GetAudienceGenerationJob"),
+        ):
+            self._permissions.allow(
+                [f"cleanrooms-ml:{action}"],
+                [stack.format_arn(service="cleanrooms-ml", resource=resource, resource_name="*")],
+                wildcard_reason=reason,
+            )
+        self._permissions.allow(
+            ["bedrock:GetModelInvocationJob"],
+            [
+                stack.format_arn(
+                    service="bedrock", resource="model-invocation-job", resource_name="*"
+                )
+            ],
+            wildcard_reason=reason,
+        )
+        self._permissions.allow(["events:PutEvents"], [self.event_bus.event_bus_arn])
+        self._permissions.allow(["lambda:InvokeFunction"], [provider.handler.function_arn])
+        self._permissions.allow(
+            [
+                "logs:CreateLogDelivery",
+                "logs:GetLogDelivery",
+                "logs:UpdateLogDelivery",
+                "logs:DeleteLogDelivery",
+                "logs:ListLogDeliveries",
+                "logs:PutResourcePolicy",
+                "logs:DescribeResourcePolicies",
+                "logs:DescribeLogGroups",
+            ],
+            ["*"],
+            wildcard_reason="CloudWatch Logs log-delivery actions for Step Functions logging "
+            "support no resource-level permissions.",
+        )
+        self._permissions.allow(
+            [
+                "xray:PutTraceSegments",
+                "xray:PutTelemetryRecords",
+                "xray:GetSamplingRules",
+                "xray:GetSamplingTargets",
+            ],
+            ["*"],
+            wildcard_reason="X-Ray trace actions support no resource-level permissions.",
+        )
+        return self._permissions.require_policy()
+
+    def _failure_alarm(self) -> cloudwatch.Alarm:
+        failed = self.state_machine.metric_failed(period=Duration.minutes(5))
+        timed_out = self.state_machine.metric_timed_out(period=Duration.minutes(5))
+        alarm = cloudwatch.Alarm(
+            self,
+            "FailureAlarm",
+            alarm_description="A tracked Clean Rooms ML or Bedrock job failed, timed out, or "
+            "could not be tracked (job-status state machine executions failed or timed out).",
+            metric=cloudwatch.MathExpression(
+                expression="failed + timedOut",
+                using_metrics={"failed": failed, "timedOut": timed_out},
+                period=Duration.minutes(5),
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        acknowledge(
+            alarm,
+            "The alarm is exposed as `failure_alarm` for users to add actions "
+            "(an SNS topic, a pager); the library cannot know where to send it.",
+            "NIST.800.53.R5-CloudWatchAlarmAction",
+            "HIPAA.Security-CloudWatchAlarmAction",
+        )
+        return alarm
+
+
+def _any_of(path: str, values: Sequence[str]) -> sfn.Condition:
+    conditions = [sfn.Condition.string_equals(path, value) for value in values]
+    return conditions[0] if len(conditions) == 1 else sfn.Condition.or_(*conditions)
+
+
+def state_machine_arn_of(scope: IConstruct) -> str:
+    """The ARN of the stack's job-status state machine, from its known name."""
+    return Stack.of(scope).format_arn(
+        service="states",
+        resource="stateMachine",
+        resource_name=JobStatusTracker.state_machine_name_of(scope),
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
