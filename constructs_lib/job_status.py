@@ -269,7 +269,10 @@ class JobStatusTracker(Construct):
             },
             result_path="$.count",
         )
-        counting.next(route)
+        # The outcome event always carries `result`: empty until a first answer arrives.
+        counting.next(
+            sfn.Pass(self, "NoAnswerYet", result=sfn.Result.from_object({}), result_path="$.result")
+        ).next(route)
         return (
             sfn.Choice(self, "PollingGiven")
             .when(sfn.Condition.is_present("$.poll"), counting)

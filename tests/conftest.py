@@ -10,20 +10,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
-import pytest
-from aws_cdk.assertions import Template
-
 ROOT = Path(__file__).resolve().parent.parent
 NODE_BIN = ROOT / "node_modules" / ".bin"
 
-# Run jsii on the project's pinned Node 22 even when pytest is started outside `make`.
+# Run jsii on the project's pinned Node 22 even when pytest is started outside `make`: this must
+# happen before aws_cdk is imported, which starts the jsii runtime.
 if NODE_BIN.is_dir() and not os.environ.get("PATH", "").startswith(str(NODE_BIN)):
     os.environ["PATH"] = f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 # The repository (for app.py) and the handler asset (its modules are top-level, as in Lambda).
 for path in (ROOT, ROOT / "lambda"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
+
+import aws_cdk as cdk  # noqa: E402
+import pytest  # noqa: E402
+from aws_cdk.assertions import Template  # noqa: E402
 
 from constructs_lib import add_compliance_checks  # noqa: E402
 

@@ -352,9 +352,13 @@ def test_fifty_models_and_jobs_share_one_handler(tmp_path: Path) -> None:
     assert len(result.resources("AWS::Lambda::Function")) == 2
     assert len(result.resources(_contract.AUDIENCE_MODEL)) == 50
     assert len(result.resources(_contract.AUDIENCE_GENERATION_JOB)) == 50
-    per_chain = {_contract.AUDIENCE_MODEL, _contract.CONFIGURED_AUDIENCE_MODEL,
-                 _contract.AUDIENCE_GENERATION_JOB, "AWS::CloudFormation::WaitCondition",
-                 "AWS::CloudFormation::WaitConditionHandle"}
+    per_chain = {
+        _contract.AUDIENCE_MODEL,
+        _contract.CONFIGURED_AUDIENCE_MODEL,
+        _contract.AUDIENCE_GENERATION_JOB,
+        "AWS::CloudFormation::WaitCondition",
+        "AWS::CloudFormation::WaitConditionHandle",
+    }
     assert all(len(result.resources(t)) == 50 for t in per_chain)
     overhead = [r for r in resources.values() if r["Type"] not in per_chain]
     assert len(overhead) < 20  # constant: provider, tracker, roles, keys, logs, alarm

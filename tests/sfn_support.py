@@ -1,0 +1,297 @@
+"""Run the synthesized job-status state machine in moto's Step Functions interpreter.
+
+moto has no Clean Rooms ML backend and does not bridge two things real Step Functions does for
+AWS SDK integrations; this helper fills exactly those gaps and nothing else:
+
+- ``cleanroomsml`` / ``bedrock`` calls go to real botocore clients wrapped in ``Stubber`` with
+  scripted answers (so every request is validated against the service model);
+- Step Functions hands SDK tasks PascalCase parameters and returns PascalCase results; moto passes
+  parameters through and returns boto's camelCase. The bridge maps names both ways against the
+  service model, so the definition under test keeps real-AWS casing;
+- moto names SDK errors by its own service-name table: the two services are added to it
+  (``CleanRoomsMl.ThrottlingException``, ``Bedrock.ThrottlingException``, as Step Functions names
+  them);
+- Lambda needs Docker in moto: the signal task invokes the real handler module in-process;
+- retry back-off is recorded instead of slept.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+from moto import mock_aws
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_aws_sdk as aws_sdk_task,
+)
+
+from tests.handler_support import new_client
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+HANDLER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:handler"
+
+
+def definition_of(template: dict[str, Any]) -> str:
+    """The state machine's definition with CloudFormation tokens resolved to test values."""
+    [machine] = [
+        r for r in template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"
+    ]
+    body = machine["Properties"]["DefinitionString"]
+    parts = body["Fn::Join"][1] if isinstance(body, dict) else [body]
+    return "".join(_resolve(part, template) for part in parts)
+
+
+def _resolve(part: Any, template: dict[str, Any]) -> str:
+    if isinstance(part, str):
+        return part
+    ref = part.get("Ref")
+    pseudo = {
+        "AWS::Partition": "aws",
+        "AWS::Region": REGION,
+        "AWS::AccountId": ACCOUNT,
+        "AWS::URLSuffix": "amazonaws.com",
+    }
+    if ref in pseudo:
+        return pseudo[ref]
+    if "Fn::GetAtt" in part:
+        logical_id, _ = part["Fn::GetAtt"]
+        if template["Resources"][logical_id]["Type"] == "AWS::Lambda::Function":
+            return HANDLER_ARN
+    raise AssertionError(f"unresolved token in the definition: {part}")
+
+
+def _pascal(name: str) -> str:
+    return name[:1].upper() + name[1:]
+
+
+def to_api_casing(shape: Any, value: Any) -> Any:
+    """PascalCase parameters (as Step Functions sends them) -> the API's member names."""
+    if shape is None:
+        return value
+    if shape.type_name == "structure" and isinstance(value, dict):
+        by_lower = {name.lower(): name for name in shape.members}
+        out = {}
+        for key, item in value.items():
+            member = by_lower.get(key.lower())
+            if member is None:
+                raise AssertionError(f"{key} is not a member of {shape.name}")
+            out[member] = to_api_casing(shape.members[member], item)
+        return out
+    if shape.type_name == "list" and isinstance(value, list):
+        return [to_api_casing(shape.member, v) for v in value]
+    if shape.type_name == "map" and isinstance(value, dict):
+        return {k: to_api_casing(shape.value, v) for k, v in value.items()}
+    return value
+
+
+def to_sfn_casing(shape: Any, value: Any) -> Any:
+    """An API answer -> PascalCase member names, JSON-safe values (as Step Functions returns)."""
+    if shape is not None and shape.type_name == "structure" and isinstance(value, dict):
+        return {_pascal(k): to_sfn_casing(shape.members.get(k), v) for k, v in value.items()}
+    if shape is not None and shape.type_name == "list" and isinstance(value, list):
+        return [to_sfn_casing(shape.member, v) for v in value]
+    if shape is not None and shape.type_name == "map" and isinstance(value, dict):
+        return {k: to_sfn_casing(shape.value, v) for k, v in value.items()}
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+class CasingBridge:
+    """A client as the interpreter sees it: PascalCase in, PascalCase out; calls are counted."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.calls: list[str] = []
+
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        model = self._client.meta.service_model
+        operation = model.operation_model(self._client.meta.method_to_api_mapping[method])
+
+        def call(**params: Any) -> Any:
+            self.calls.append(operation.name)
+            try:
+                answer = getattr(self._client, method)(
+                    **to_api_casing(operation.input_shape, params)
+                )
+            except ClientError as error:
+                # Real answers always carry a request id (Stubber's scripted ones do not).
+                error.response.setdefault("ResponseMetadata", {}).setdefault(
+                    "RequestId", "00000000-0000-0000-0000-000000000000"
+                )
+                raise
+            answer.pop("ResponseMetadata", None)
+            return to_sfn_casing(operation.output_shape, answer)
+
+        return call
+
+
+class _Lambda:
+    """The signal task's Lambda: the real handler module, invoked in-process."""
+
+    def __init__(self) -> None:
+        self.payloads: list[dict[str, Any]] = []
+
+    def invoke(self, **params: Any) -> dict[str, Any]:
+        import handler
+
+        payload = params.get("Payload", "{}")
+        event = json.loads(payload) if isinstance(payload, (str, bytes)) else payload
+        self.payloads.append(event)
+        try:
+            body, error = handler.on_event(event), None
+        except Exception as exc:
+            body, error = {"errorMessage": str(exc), "errorType": type(exc).__name__}, "Unhandled"
+        answer: dict[str, Any] = {
+            "StatusCode": 200,
+            "Payload": io.BytesIO(json.dumps(body).encode()),
+        }
+        if error:
+            answer["FunctionError"] = error
+        return answer
+
+
+class _RecordingTime:
+    """Stands in for the ``time`` module inside moto's retrier: back-off is recorded, not slept."""
+
+    def __init__(self, backoffs: list[float]) -> None:
+        self._backoffs = backoffs
+
+    def sleep(self, seconds: float) -> None:
+        self._backoffs.append(seconds)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+@dataclass
+class Run:
+    """One finished execution: status, output, history, and what it called."""
+
+    status: str
+    output: Any
+    error: str | None
+    cause: str | None
+    history: list[dict[str, Any]]
+    calls: list[str]
+    events: list[dict[str, Any]]
+    signals: list[dict[str, Any]]
+    backoffs: list[float] = field(default_factory=list)
+
+    @property
+    def transitions(self) -> int:
+        """States entered (Step Functions bills Standard workflows per state transition)."""
+        return sum(1 for e in self.history if e["type"].endswith("StateEntered"))
+
+
+@contextmanager
+def interpreter(
+    stubbers: dict[str, Stubber] | None = None,
+) -> Iterator[Callable[[str, dict[str, Any]], Run]]:
+    """Yields ``run(definition, input) -> Run``; ``stubbers`` maps service -> scripted client."""
+    bridges = {
+        service: CasingBridge(stubber.client)  # type: ignore[attr-defined]
+        for service, stubber in (stubbers or {}).items()
+    }
+    fake_lambda = _Lambda()
+    backoffs: list[float] = []
+    original_factory = aws_sdk_task.boto_client_for
+    original_lambda_factory = lambda_eval_utils.boto_client_for
+    original_time = retrier_decl.time
+
+    def sdk_factory(region: str, service: str, state_credentials: Any = None) -> Any:
+        if service in bridges:
+            return bridges[service]
+        return original_factory(region=region, service=service, state_credentials=state_credentials)
+
+    def lambda_factory(region: str, service: str, state_credentials: Any = None) -> Any:
+        return fake_lambda
+
+    aws_sdk_task.boto_client_for = sdk_factory
+    lambda_eval_utils.boto_client_for = lambda_factory
+    retrier_decl.time = _RecordingTime(backoffs)  # type: ignore[assignment]
+    aws_sdk_task._SERVICE_ERROR_NAMES.update({"cleanroomsml": "CleanRoomsMl", "bedrock": "Bedrock"})
+    try:
+        with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+            sfn = boto3.client("stepfunctions", region_name=REGION)
+            events = boto3.client("events", region_name=REGION)
+            sqs = boto3.client("sqs", region_name=REGION)
+            queue = sqs.create_queue(QueueName="outcomes")["QueueUrl"]
+            queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
+            events.put_rule(
+                Name="outcomes",
+                EventPattern=json.dumps({"source": ["cleanrooms-ml-cdk.job-status"]}),
+            )
+            events.put_targets(Rule="outcomes", Targets=[{"Id": "q", "Arn": queue_arn}])
+
+            def run(definition: str, execution_input: dict[str, Any]) -> Run:
+                for bridge in bridges.values():
+                    bridge.calls.clear()
+                name = f"sm-{threading.get_ident()}-{time.monotonic_ns()}"
+                machine = sfn.create_state_machine(
+                    name=name[:80],
+                    definition=definition,
+                    roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn",
+                )["stateMachineArn"]
+                execution = sfn.start_execution(
+                    stateMachineArn=machine, input=json.dumps(execution_input)
+                )["executionArn"]
+                deadline = time.monotonic() + 60
+                while True:
+                    described = sfn.describe_execution(executionArn=execution)
+                    if described["status"] != "RUNNING":
+                        break
+                    if time.monotonic() > deadline:
+                        raise AssertionError("execution did not finish within 60 s")
+                    time.sleep(0.05)
+                history = sfn.get_execution_history(executionArn=execution, maxResults=1000)[
+                    "events"
+                ]
+                received = sqs.receive_message(
+                    QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=0
+                ).get("Messages", [])
+                for message in received:
+                    sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+                output = described.get("output")
+                return Run(
+                    status=described["status"],
+                    output=json.loads(output) if output else None,
+                    error=described.get("error"),
+                    cause=described.get("cause"),
+                    history=history,
+                    calls=[c for b in bridges.values() for c in b.calls],
+                    events=[json.loads(m["Body"]) for m in received],
+                    signals=list(fake_lambda.payloads),
+                    backoffs=list(backoffs),
+                )
+
+            yield run
+    finally:
+        aws_sdk_task.boto_client_for = original_factory
+        lambda_eval_utils.boto_client_for = original_lambda_factory
+        retrier_decl.time = original_time
+
+
+def stubbed_client(service: str) -> Stubber:
+    """A real client for ``service`` (the handler's bundled model) under a Stubber."""
+    stubber = Stubber(new_client(service))
+    stubber.activate()
+    return stubber
+
+
+__all__ = ["Run", "botocore", "definition_of", "interpreter", "stubbed_client"]

@@ -1,0 +1,414 @@
+"""The synthesized job-status state machine, executed by moto's Step Functions interpreter."""
+
+from __future__ import annotations
+
+import datetime
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from constructs_lib import AudienceModel
+from constructs_lib.job_status import JobStatusTracker, max_polls, poll_schedule
+from tests.conftest import Synthesized, synth_stack
+from tests.sfn_support import definition_of, interpreter, stubbed_client
+
+MODEL_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:audience-model/m-1"
+DATASET_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:training-dataset/d-1"
+JOB_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:audience-generation-job/j-1"
+CAM_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:configured-audience-model/c-1"
+BEDROCK_ARN = "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/abcdefghijkl"
+NOW = datetime.datetime(2024, 7, 1, tzinfo=datetime.UTC)
+FAST = {"schedule": [0], "maxPolls": 10}
+
+
+@pytest.fixture(scope="module")
+def definition(tmp_path_factory: pytest.TempPathFactory) -> str:
+    # GIVEN the tracker as a stack synthesizes it (through the cdk-nag gate)
+    def build(stack: cdk.Stack) -> None:
+        JobStatusTracker(stack, "JobStatusTracker")
+        AudienceModel(stack, "Model", training_dataset=DATASET_ARN)
+
+    synthesized: Synthesized = synth_stack(tmp_path_factory.mktemp("tracker"), build)
+    return definition_of(synthesized.raw)
+
+
+def _model(status: str, message: str | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "createTime": NOW,
+        "updateTime": NOW,
+        "audienceModelArn": MODEL_ARN,
+        "name": "m",
+        "trainingDatasetArn": DATASET_ARN,
+        "status": status,
+    }
+    if message:
+        answer["statusDetails"] = {"statusCode": "ERR", "message": message}
+    return answer
+
+
+def _job(status: str, message: str | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "createTime": NOW,
+        "updateTime": NOW,
+        "audienceGenerationJobArn": JOB_ARN,
+        "name": "j",
+        "status": status,
+        "configuredAudienceModelArn": CAM_ARN,
+    }
+    if status == "ACTIVE":
+        answer["metrics"] = {
+            "relevanceMetrics": [
+                {"audienceSize": {"type": "ABSOLUTE", "value": 10000}, "score": 7.5}
+            ],
+            "recallMetric": 0.42,
+        }
+    if message:
+        answer["statusDetails"] = {"message": message}
+    return answer
+
+
+def _bedrock(status: str, message: str | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "jobArn": BEDROCK_ARN,
+        "jobName": "batch",
+        "modelId": "anthropic.claude-3-haiku",
+        "roleArn": "arn:aws:iam::123456789012:role/bedrock",
+        "status": status,
+        "submitTime": NOW,
+        "lastModifiedTime": NOW,
+        "inputDataConfig": {"s3InputDataConfig": {"s3Uri": "s3://b/in/"}},
+        "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": "s3://b/out/"}},
+        "timeoutDurationInHours": 24,
+    }
+    if message:
+        answer["message"] = message
+    return answer
+
+
+def _statuses(run_events: list[dict[str, Any]]) -> list[str]:
+    return [e["detail"]["outcome"] for e in run_events]
+
+
+# ---- audience model ---------------------------------------------------------------------------
+
+
+def test_model_is_polled_until_active(definition: str) -> None:
+    stubber = stubbed_client("cleanroomsml")
+    for status in ("CREATE_PENDING", "CREATE_IN_PROGRESS", "ACTIVE"):
+        stubber.add_response("get_audience_model", _model(status), {"audienceModelArn": MODEL_ARN})
+    with interpreter({"cleanroomsml": stubber}) as run:
+        result = run(definition, {"kind": "AUDIENCE_MODEL", "arn": MODEL_ARN, "poll": FAST})
+    stubber.assert_no_pending_responses()
+    assert result.status == "SUCCEEDED"
+    assert result.calls == ["GetAudienceModel"] * 3
+    # THEN the output carries the whole Get answer, in Step Functions' PascalCase
+    assert result.output["result"]["Status"] == "ACTIVE"
+    assert result.output["result"]["AudienceModelArn"] == MODEL_ARN
+    assert result.output["end"] == {"outcome": "SUCCEEDED", "cause": "status ACTIVE"}
+    # AND one outcome event was published
+    [event] = result.events
+    assert event["source"] == "cleanrooms-ml-cdk.job-status"
+    assert event["detail-type"] == "Tracked Job Finished"
+    assert event["detail"]["outcome"] == "SUCCEEDED"
+    assert event["detail"]["arn"] == MODEL_ARN
+    assert event["detail"]["result"]["Status"] == "ACTIVE"
+    assert event["detail"]["executionArn"].startswith("arn:aws:states:")
+    assert result.signals == []
+    # 3 start states + first poll (3) + 2 loops of 8 states + 5 end states
+    assert result.transitions == 3 + 3 + 2 * 8 + 5
+
+
+def test_model_training_failure_fails_with_the_services_message(definition: str) -> None:
+    stubber = stubbed_client("cleanroomsml")
+    stubber.add_response("get_audience_model", _model("CREATE_IN_PROGRESS"))
+    stubber.add_response(
+        "get_audience_model", _model("CREATE_FAILED", "Training data has fewer than 1000 users")
+    )
+    with interpreter({"cleanroomsml": stubber}) as run:
+        result = run(definition, {"kind": "AUDIENCE_MODEL", "arn": MODEL_ARN, "poll": FAST})
+    assert result.status == "FAILED"
+    assert result.error == "FAILED"
+    assert result.cause == "Training data has fewer than 1000 users"
+    assert _statuses(result.events) == ["FAILED"]
+    assert result.events[0]["detail"]["cause"] == "Training data has fewer than 1000 users"
+    assert len(result.calls) == 2
+
+
+def test_failure_without_a_message_names_the_status(definition: str) -> None:
+    stubber = stubbed_client("cleanroomsml")
+    stubber.add_response("get_audience_model", _model("DELETE_IN_PROGRESS"))
+    with interpreter({"cleanroomsml": stubber}) as run:
+        result = run(definition, {"kind": "AUDIENCE_MODEL", "arn": MODEL_ARN, "poll": FAST})
+    assert result.status == "FAILED"
+    assert result.cause == "status DELETE_IN_PROGRESS"
+
+
+def test_throttling_is_retried_with_jittered_backoff(definition: str) -> None:
+    stubber = stubbed_client("cleanroomsml")
+    for _ in range(2):
+        stubber.add_client_error("get_audience_model", "ThrottlingException", "Rate exceeded", 400)
+    stubber.add_response("get_audience_model", _model("ACTIVE"))
+    with interpreter({"cleanroomsml": stubber}) as run:
+        result = run(definition, {"kind": "AUDIENCE_MODEL", "arn": MODEL_ARN, "poll": FAST})
+    assert result.status == "SUCCEEDED"
+    assert len(result.calls) == 3
+    assert len(result.backoffs) == 2
+    # full jitter: each back-off is drawn from [0, interval]
+    assert 0 <= result.backoffs[0] <= 2
+    assert 0 <= result.backoffs[1] <= 4
+
+
+def test_other_errors_fail_at_once_with_their_message(definition: str) -> None:
+    stubber = stubbed_client("cleanroomsml")
+    stubber.add_client_error(
+        "get_audience_model",
+        "AccessDeniedException",
+        "not authorized to perform cleanrooms-ml:GetAudienceModel",
+        403,
+    )
+    with interpreter({"cleanroomsml": stubber}) as run:
+        result = run(definition, {"kind": "AUDIENCE_MODEL", "arn": MODEL_ARN, "poll": FAST})
+    assert result.status == "FAILED"
+    assert result.error == "CALL_FAILED"
+    assert "not authorized to perform cleanrooms-ml:GetAudienceModel" in (result.cause or "")
+    assert result.backoffs == []
+    assert _statuses(result.events) == ["CALL_FAILED"]
+    assert result.events[0]["detail"]["result"] == {}
+
+
+def test_unknown_status_fails_instead_of_looping(definition: str) -> None:
+    stubber = stubbed_client("cleanroomsml")
+    stubber.add_response("get_audience_model", _model("ARCHIVED"))
+    with interpreter({"cleanroomsml": stubber}) as run:
+        result = run(definition, {"kind": "AUDIENCE_MODEL", "arn": MODEL_ARN, "poll": FAST})
+    assert result.status == "FAILED"
+    assert result.error == "UNKNOWN_STATUS"
+    assert "ARCHIVED is not a known status" in (result.cause or "")
+
+
+def test_tracking_ends_after_the_poll_budget(definition: str) -> None:
+    stubber = stubbed_client("cleanroomsml")
+    for _ in range(4):
+        stubber.add_response("get_audience_model", _model("CREATE_IN_PROGRESS"))
+    with interpreter({"cleanroomsml": stubber}) as run:
+        result = run(
+            definition,
+            {"kind": "AUDIENCE_MODEL", "arn": MODEL_ARN, "poll": {"schedule": [0], "maxPolls": 3}},
+        )
+    assert result.status == "FAILED"
+    assert result.error == "TIMED_OUT"
+    assert result.cause == "still CREATE_IN_PROGRESS after 3 polls; the job is no longer tracked"
+    assert len(result.calls) == 4
+    assert _statuses(result.events) == ["TIMED_OUT"]
+
+
+def test_unknown_kind_fails(definition: str) -> None:
+    with interpreter() as run:
+        result = run(definition, {"kind": "SOMETHING", "arn": MODEL_ARN, "poll": FAST})
+    assert result.status == "FAILED"
+    assert result.error == "UNKNOWN_STATUS"
+    assert result.cause == "unknown kind SOMETHING"
+
+
+# ---- audience generation job ------------------------------------------------------------------
+
+
+def test_generation_job_success_carries_its_metrics(definition: str) -> None:
+    stubber = stubbed_client("cleanroomsml")
+    stubber.add_response(
+        "get_audience_generation_job", _job("CREATE_PENDING"), {"audienceGenerationJobArn": JOB_ARN}
+    )
+    stubber.add_response("get_audience_generation_job", _job("ACTIVE"))
+    with interpreter({"cleanroomsml": stubber}) as run:
+        result = run(definition, {"kind": "AUDIENCE_GENERATION_JOB", "arn": JOB_ARN, "poll": FAST})
+    assert result.status == "SUCCEEDED"
+    metrics = result.output["result"]["Metrics"]
+    assert metrics["RecallMetric"] == 0.42
+    assert metrics["RelevanceMetrics"][0]["AudienceSize"] == {"Type": "ABSOLUTE", "Value": 10000}
+    assert result.events[0]["detail"]["result"]["Metrics"]["RecallMetric"] == 0.42
+
+
+def test_generation_job_failure_and_throttling(definition: str) -> None:
+    stubber = stubbed_client("cleanroomsml")
+    stubber.add_client_error("get_audience_generation_job", "ThrottlingException", "slow down", 400)
+    stubber.add_response(
+        "get_audience_generation_job",
+        _job("CREATE_FAILED", "Seed has fewer than 500 matching users"),
+    )
+    with interpreter({"cleanroomsml": stubber}) as run:
+        result = run(definition, {"kind": "AUDIENCE_GENERATION_JOB", "arn": JOB_ARN, "poll": FAST})
+    assert result.status == "FAILED"
+    assert result.cause == "Seed has fewer than 500 matching users"
+    assert len(result.backoffs) == 1
+
+
+def test_generation_job_times_out(definition: str) -> None:
+    stubber = stubbed_client("cleanroomsml")
+    for _ in range(3):
+        stubber.add_response("get_audience_generation_job", _job("CREATE_PENDING"))
+    with interpreter({"cleanroomsml": stubber}) as run:
+        result = run(
+            definition,
+            {
+                "kind": "AUDIENCE_GENERATION_JOB",
+                "arn": JOB_ARN,
+                "poll": {"schedule": [0], "maxPolls": 2},
+            },
+        )
+    assert result.error == "TIMED_OUT"
+
+
+# ---- Bedrock batch inference ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("final", "execution_status", "outcome"),
+    [
+        ("Completed", "SUCCEEDED", "SUCCEEDED"),
+        ("PartiallyCompleted", "SUCCEEDED", "SUCCEEDED_WITH_WARNINGS"),
+        ("Failed", "FAILED", "FAILED"),
+        ("Stopped", "FAILED", "FAILED"),
+        ("Expired", "FAILED", "FAILED"),
+    ],
+)
+def test_bedrock_job_statuses(
+    definition: str, final: str, execution_status: str, outcome: str
+) -> None:
+    stubber = stubbed_client("bedrock")
+    for status in ("Submitted", "Validating", "Scheduled", "InProgress"):
+        stubber.add_response(
+            "get_model_invocation_job", _bedrock(status), {"jobIdentifier": BEDROCK_ARN}
+        )
+    stubber.add_response(
+        "get_model_invocation_job",
+        _bedrock(final, "3 records failed" if final != "Completed" else None),
+    )
+    with interpreter({"bedrock": stubber}) as run:
+        result = run(
+            definition, {"kind": "BEDROCK_BATCH_INFERENCE_JOB", "arn": BEDROCK_ARN, "poll": FAST}
+        )
+    assert result.status == execution_status
+    assert _statuses(result.events) == [outcome]
+    assert result.calls == ["GetModelInvocationJob"] * 5
+    if execution_status == "FAILED":
+        assert result.cause == "3 records failed"
+    else:
+        assert (
+            result.output["result"]["OutputDataConfig"]["S3OutputDataConfig"]["S3Uri"]
+            == "s3://b/out/"
+        )
+
+
+def test_bedrock_throttling_then_success(definition: str) -> None:
+    stubber = stubbed_client("bedrock")
+    stubber.add_client_error("get_model_invocation_job", "ThrottlingException", "slow", 429)
+    stubber.add_response("get_model_invocation_job", _bedrock("Completed"))
+    with interpreter({"bedrock": stubber}) as run:
+        result = run(
+            definition, {"kind": "BEDROCK_BATCH_INFERENCE_JOB", "arn": BEDROCK_ARN, "poll": FAST}
+        )
+    assert result.status == "SUCCEEDED"
+    assert len(result.backoffs) == 1
+
+
+# ---- WaitCondition signal ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def presigned_url() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A loopback HTTP server standing in for the WaitConditionHandle's presigned S3 URL."""
+    received: list[dict[str, Any]] = []
+
+    class Handle(http.server.BaseHTTPRequestHandler):
+        def do_PUT(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            received.append(
+                {
+                    "body": json.loads(self.rfile.read(length)),
+                    "content_type": self.headers.get("Content-Type"),
+                }
+            )
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handle)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/signal?X-Amz-Signature=abc", received
+    server.shutdown()
+
+
+def test_success_signals_the_wait_condition(
+    definition: str, presigned_url: tuple[str, list[dict[str, Any]]]
+) -> None:
+    url, received = presigned_url
+    stubber = stubbed_client("cleanroomsml")
+    stubber.add_response("get_audience_model", _model("ACTIVE"))
+    with interpreter({"cleanroomsml": stubber}) as run:
+        result = run(
+            definition, {"kind": "AUDIENCE_MODEL", "arn": MODEL_ARN, "poll": FAST, "signalUrl": url}
+        )
+    assert result.status == "SUCCEEDED"
+    [signal] = received
+    assert signal["body"]["Status"] == "SUCCESS"
+    assert signal["body"]["UniqueId"] == MODEL_ARN
+    assert signal["content_type"] == ""
+
+
+def test_failure_signals_failure_with_the_services_message(
+    definition: str, presigned_url: tuple[str, list[dict[str, Any]]]
+) -> None:
+    url, received = presigned_url
+    stubber = stubbed_client("cleanroomsml")
+    stubber.add_response("get_audience_model", _model("CREATE_FAILED", "Not enough users"))
+    with interpreter({"cleanroomsml": stubber}) as run:
+        result = run(
+            definition, {"kind": "AUDIENCE_MODEL", "arn": MODEL_ARN, "poll": FAST, "signalUrl": url}
+        )
+    assert result.status == "FAILED"
+    [signal] = received
+    assert signal["body"]["Status"] == "FAILURE"
+    assert signal["body"]["Reason"] == "Not enough users"
+
+
+# ---- schedule ---------------------------------------------------------------------------------
+
+
+def test_default_schedule_keeps_a_day_under_300_calls_and_detects_within_5_minutes() -> None:
+    schedule = poll_schedule(30, 2.0, 300)
+    assert schedule == [30, 60, 120, 240, 300]
+    assert max(schedule) <= 300
+    day_polls = max_polls(schedule, 24 * 3600) + 1
+    assert day_polls < 300
+
+
+def test_schedule_reaches_the_cap_with_rate_one() -> None:
+    assert poll_schedule(10, 1.0, 13) == [10, 11, 12, 13]
+
+
+def test_definition_embeds_the_configured_schedule(tmp_path: Path) -> None:
+    def build(stack: cdk.Stack) -> None:
+        JobStatusTracker(
+            stack,
+            "JobStatusTracker",
+            initial_interval=cdk.Duration.seconds(60),
+            backoff_rate=3,
+            max_interval=cdk.Duration.minutes(10),
+            timeout=cdk.Duration.hours(2),
+        )
+        AudienceModel(stack, "Model", training_dataset=DATASET_ARN)
+
+    definition = json.loads(definition_of(synth_stack(tmp_path, build).raw))
+    assert definition["States"]["DefaultPolling"]["Result"] == {
+        "schedule": [60, 180, 540, 600],
+        "maxPolls": max_polls([60, 180, 540, 600], 7200),
+    }
