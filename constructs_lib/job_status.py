@@ -103,6 +103,38 @@ _SDK_ERROR_PREFIX = {"cleanroomsml": "CleanRoomsMl", "bedrock": "Bedrock"}
 _TRANSIENT = ("ThrottlingException", "InternalServerException", "ServiceUnavailableException")
 
 
+#: State transitions of one execution: the start states, each poll, each further polling loop
+#: and the end states (a test counts them in a real execution of the definition).
+START_TRANSITIONS = 3  # PollingGiven, StartCounting or DefaultPolling+StartCounting, NoAnswerYet
+FIRST_POLL_TRANSITIONS = 3  # RouteByKind, Get<kind>, Check<kind>
+LOOP_TRANSITIONS = (
+    8  # PollBudgetLeft, PickInterval, Ramp/MaxInterval, CountPoll, Wait, Route, Get, Check
+)
+END_TRANSITIONS = 5  # outcome Pass, PublishOutcome, SignalRequested, Outcome, Succeed/Fail
+
+
+def transitions_for(polls: int, *, default_polling: bool = True, signal: bool = False) -> int:
+    """State transitions of an execution that polls ``polls`` times."""
+    start = START_TRANSITIONS + (1 if default_polling else 0)
+    return (
+        start
+        + FIRST_POLL_TRANSITIONS
+        + LOOP_TRANSITIONS * (polls - 1)
+        + END_TRANSITIONS
+        + (1 if signal else 0)
+    )
+
+
+def poll_times(schedule: Sequence[int], until: float) -> list[float]:
+    """Seconds after the start at which each poll happens, up to the first at or after ``until``."""
+    times, now, index = [0.0], 0.0, 0
+    while now < until:
+        now += schedule[min(index, len(schedule) - 1)]
+        index += 1
+        times.append(now)
+    return times
+
+
 def poll_schedule(initial: int, rate: float, maximum: int) -> list[int]:
     """Wait seconds before each poll: ``initial`` growing by ``rate``, capped, ending at the cap."""
     schedule = [initial]
