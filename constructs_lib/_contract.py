@@ -32,3 +32,7 @@ KIND_BEDROCK_BATCH_INFERENCE_JOB = "BEDROCK_BATCH_INFERENCE_JOB"
 STATE_MACHINE_ENV = "JOB_STATUS_STATE_MACHINE_ARN"
 #: Handler event (from the state machine) that signals a WaitCondition handle.
 SIGNAL_ACTION = "SignalWaitCondition"
+#: Export jobs have no Get call: tracked by listing the generation job's exports and finding
+#: ``exportName`` ({"kind": KIND_AUDIENCE_EXPORT_JOB, "arn": <generation job ARN>,
+#: "exportName": <name>}).
+KIND_AUDIENCE_EXPORT_JOB = "AUDIENCE_EXPORT_JOB"

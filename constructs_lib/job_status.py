@@ -98,6 +98,17 @@ KINDS = (
     ),
 )
 
+EXPORT_KIND = _Kind(
+    _contract.KIND_AUDIENCE_EXPORT_JOB,
+    "cleanroomsml",
+    "listAudienceExportJobs",
+    "cleanrooms-ml:ListAudienceExportJobs",
+    "AudienceGenerationJobArn",
+    _CLEAN_ROOMS_ML_IN_PROGRESS,
+    ("ACTIVE",),
+    ("CREATE_FAILED",),
+)
+
 #: Error names Step Functions gives throttling and server errors of SDK integrations.
 _SDK_ERROR_PREFIX = {"cleanroomsml": "CleanRoomsMl", "bedrock": "Bedrock"}
 _TRANSIENT = ("ThrottlingException", "InternalServerException", "ServiceUnavailableException")
@@ -281,6 +292,10 @@ class JobStatusTracker(Construct):
                 sfn.Condition.string_equals("$.kind", kind.name),
                 self._poll(kind, in_progress, finish),
             )
+        route.when(
+            sfn.Condition.string_equals("$.kind", EXPORT_KIND.name),
+            self._poll_export(in_progress, finish),
+        )
         route.otherwise(
             self._outcome(
                 "UnknownKind", UNKNOWN_STATUS, finish, "States.Format('unknown kind {}', $.kind)"
@@ -325,6 +340,13 @@ class JobStatusTracker(Construct):
             parameters={f"{kind.arn_parameter}.$": "$.arn"},
             result_path="$.result",
         )
+        self._handle_errors(task, kind, prefix, finish)
+        return task.next(self._check(kind, in_progress, finish))
+
+    def _handle_errors(
+        self, task: tasks.CallAwsService, kind: _Kind, prefix: str, finish: sfn.IChainable
+    ) -> None:
+        """Retry throttling and 5xx with jittered back-off; fail on anything else."""
         task.add_retry(
             errors=[f"{prefix}.{name}" for name in _TRANSIENT] + [f"{prefix}.{prefix}Exception"],
             interval=Duration.seconds(2),
@@ -338,6 +360,53 @@ class JobStatusTracker(Construct):
             errors=["States.ALL"],
             result_path="$.error",
         )
+
+    def _poll_export(self, in_progress: sfn.IChainable, finish: sfn.IChainable) -> sfn.IChainable:
+        """Export jobs have no Get call: list the generation job's exports and find the name."""
+        kind = EXPORT_KIND
+        listed = tasks.CallAwsService(
+            self,
+            f"List{kind.name}",
+            service=kind.service,
+            action=kind.action,
+            iam_action=kind.iam_action,
+            iam_resources=["*"],
+            parameters={"AudienceGenerationJobArn.$": "$.arn", "MaxResults": 100},
+            result_selector={"jobs.$": "$.AudienceExportJobs"},
+            result_path="$.listed",
+        )
+        self._handle_errors(listed, kind, _SDK_ERROR_PREFIX[kind.service], finish)
+        match = (
+            sfn.Choice(self, "IsRequestedExport")
+            .when(
+                sfn.Condition.string_equals_json_path("$.job.Name", "$.name"),
+                sfn.Pass(self, "RequestedExport", parameters={"export.$": "$.job"}),
+            )
+            .otherwise(sfn.Pass(self, "OtherExport", result=sfn.Result.from_object({})))
+        )
+        find = sfn.Map(
+            self,
+            "FindExport",
+            items_path="$.listed.jobs",
+            item_selector={"job.$": "$$.Map.Item.Value", "name.$": "$.exportName"},
+            result_selector={"matches.$": "$[*].export"},
+            result_path="$.listed",
+        )
+        find.item_processor(match)
+        take = sfn.Pass(
+            self, "TakeExport", input_path="$.listed.matches[0]", result_path="$.result"
+        ).next(self._check(kind, in_progress, finish))
+        listed_yet = (
+            sfn.Choice(self, "ExportListed")
+            .when(sfn.Condition.is_present("$.listed.matches[0]"), take)
+            .otherwise(in_progress)
+        )
+        return listed.next(find).next(listed_yet)
+
+    def _check(
+        self, kind: _Kind, in_progress: sfn.IChainable, finish: sfn.IChainable
+    ) -> sfn.IChainable:
+        """Route ``$.result.Status`` of ``kind`` to polling again or to an outcome."""
         status = "$.result.Status"
         failure_cause = self._cause(kind, finish)
         check = sfn.Choice(self, f"Check{kind.name}")
@@ -371,7 +440,7 @@ class JobStatusTracker(Construct):
                 "$.result.Status)",
             )
         )
-        return task.next(check)
+        return check
 
     def _cause(self, kind: _Kind, finish: sfn.IChainable) -> sfn.IChainable:
         """FAILED, with the service's own message as the cause when it gave one."""
@@ -433,12 +502,27 @@ class JobStatusTracker(Construct):
             .when(sfn.Condition.number_less_than_json_path("$.count.attempt", "$.count.last"), ramp)
             .otherwise(cap)
         )
-        timed_out = self._outcome(
-            "TimedOut",
-            TIMED_OUT,
-            finish,
-            "States.Format('still {} after {} polls; the job is no longer tracked', "
-            "$.result.Status, $.count.attempt)",
+        timed_out = (
+            sfn.Choice(self, "StatusSeen")
+            .when(
+                sfn.Condition.is_present("$.result.Status"),
+                self._outcome(
+                    "TimedOut",
+                    TIMED_OUT,
+                    finish,
+                    "States.Format('still {} after {} polls; the job is no longer tracked', "
+                    "$.result.Status, $.count.attempt)",
+                ),
+            )
+            .otherwise(
+                self._outcome(
+                    "TimedOutUnseen",
+                    TIMED_OUT,
+                    finish,
+                    "States.Format('not listed after {} polls; the job is no longer tracked', "
+                    "$.count.attempt)",
+                )
+            )
         )
         return (
             sfn.Choice(self, "PollBudgetLeft")
@@ -543,6 +627,12 @@ class JobStatusTracker(Construct):
                 )
             ],
             wildcard_reason=reason,
+        )
+        self._permissions.allow(
+            ["cleanrooms-ml:ListAudienceExportJobs"],
+            ["*"],
+            wildcard_reason="Clean Rooms ML List* actions support no resource-level permissions; "
+            "export jobs have no Get call, so their status is read from this list.",
         )
         self._permissions.allow(["events:PutEvents"], [self.event_bus.event_bus_arn])
         self._permissions.allow(["lambda:InvokeFunction"], [provider.handler.function_arn])

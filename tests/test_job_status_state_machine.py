@@ -420,3 +420,97 @@ def test_definition_embeds_the_configured_schedule(tmp_path: Path) -> None:
         "schedule": [60, 180, 540, 600],
         "maxPolls": max_polls([60, 180, 540, 600], 7200),
     }
+
+
+# ---- audience export job (no Get call: found by name in the generation job's list) -------------
+
+
+def _export(name: str, status: str, message: str | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "createTime": NOW,
+        "updateTime": NOW,
+        "name": name,
+        "audienceGenerationJobArn": JOB_ARN,
+        "audienceSize": {"type": "ABSOLUTE", "value": 10000},
+        "status": status,
+        "outputLocation": "s3://out/exports/10000/",
+    }
+    if message:
+        answer["statusDetails"] = {"message": message}
+    return answer
+
+
+EXPORT_INPUT = {
+    "kind": "AUDIENCE_EXPORT_JOB",
+    "arn": JOB_ARN,
+    "exportName": "export-10k",
+    "poll": FAST,
+}
+
+
+def test_export_job_is_found_by_name_and_polled_until_active(definition: str) -> None:
+    stubber = stubbed_client("cleanroomsml")
+    expected = {"audienceGenerationJobArn": JOB_ARN, "maxResults": 100}
+    stubber.add_response("list_audience_export_jobs", {"audienceExportJobs": []}, expected)
+    stubber.add_response(
+        "list_audience_export_jobs",
+        {
+            "audienceExportJobs": [
+                _export("other", "ACTIVE"),
+                _export("export-10k", "CREATE_IN_PROGRESS"),
+            ]
+        },
+        expected,
+    )
+    stubber.add_response(
+        "list_audience_export_jobs",
+        {"audienceExportJobs": [_export("other", "ACTIVE"), _export("export-10k", "ACTIVE")]},
+        expected,
+    )
+    with interpreter({"cleanroomsml": stubber}) as run:
+        result = run(definition, EXPORT_INPUT)
+    assert result.status == "SUCCEEDED"
+    assert result.calls == ["ListAudienceExportJobs"] * 3
+    assert result.output["result"]["Name"] == "export-10k"
+    assert result.output["result"]["OutputLocation"] == "s3://out/exports/10000/"
+    assert result.events[0]["detail"]["result"]["Status"] == "ACTIVE"
+
+
+def test_export_job_failure_carries_the_services_message(definition: str) -> None:
+    stubber = stubbed_client("cleanroomsml")
+    stubber.add_response(
+        "list_audience_export_jobs",
+        {
+            "audienceExportJobs": [
+                _export("export-10k", "CREATE_FAILED", "Output bucket is not writable")
+            ]
+        },
+    )
+    with interpreter({"cleanroomsml": stubber}) as run:
+        result = run(definition, EXPORT_INPUT)
+    assert result.status == "FAILED"
+    assert result.cause == "Output bucket is not writable"
+
+
+def test_export_job_never_listed_times_out(definition: str) -> None:
+    stubber = stubbed_client("cleanroomsml")
+    for _ in range(3):
+        stubber.add_response(
+            "list_audience_export_jobs", {"audienceExportJobs": [_export("other", "ACTIVE")]}
+        )
+    with interpreter({"cleanroomsml": stubber}) as run:
+        result = run(definition, {**EXPORT_INPUT, "poll": {"schedule": [0], "maxPolls": 2}})
+    assert result.error == "TIMED_OUT"
+    assert result.cause == "not listed after 2 polls; the job is no longer tracked"
+
+
+def test_export_listing_throttling_is_retried(definition: str) -> None:
+    stubber = stubbed_client("cleanroomsml")
+    stubber.add_client_error("list_audience_export_jobs", "ThrottlingException", "slow", 400)
+    stubber.add_response(
+        "list_audience_export_jobs", {"audienceExportJobs": [_export("export-10k", "ACTIVE")]}
+    )
+    with interpreter({"cleanroomsml": stubber}) as run:
+        result = run(definition, EXPORT_INPUT)
+    assert result.status == "SUCCEEDED"
+    assert len(result.backoffs) == 1
