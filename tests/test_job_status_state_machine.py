@@ -514,3 +514,78 @@ def test_export_listing_throttling_is_retried(definition: str) -> None:
         result = run(definition, EXPORT_INPUT)
     assert result.status == "SUCCEEDED"
     assert len(result.backoffs) == 1
+
+
+# ---- every kind: unknown status and poll budget -------------------------------------------------
+
+KIND_CASES = [
+    (
+        "AUDIENCE_MODEL",
+        MODEL_ARN,
+        "cleanroomsml",
+        "get_audience_model",
+        lambda status: _model(status),
+        "CREATE_IN_PROGRESS",
+    ),
+    (
+        "AUDIENCE_GENERATION_JOB",
+        JOB_ARN,
+        "cleanroomsml",
+        "get_audience_generation_job",
+        lambda status: _job(status),
+        "CREATE_PENDING",
+    ),
+    (
+        "BEDROCK_BATCH_INFERENCE_JOB",
+        BEDROCK_ARN,
+        "bedrock",
+        "get_model_invocation_job",
+        lambda status: _bedrock(status),
+        "InProgress",
+    ),
+    (
+        "AUDIENCE_EXPORT_JOB",
+        JOB_ARN,
+        "cleanroomsml",
+        "list_audience_export_jobs",
+        lambda status: {"audienceExportJobs": [_export("export-10k", status)]},
+        "CREATE_PENDING",
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "arn", "service", "method", "answer", "running"), KIND_CASES)
+def test_every_kind_fails_on_an_unknown_status(
+    definition: str, kind: str, arn: str, service: str, method: str, answer: Any, running: str
+) -> None:
+    stubber = stubbed_client(service)
+    stubber.add_response(method, answer("PAUSED"))
+    with interpreter({service: stubber}) as run:
+        result = run(
+            definition, {"kind": kind, "arn": arn, "exportName": "export-10k", "poll": FAST}
+        )
+    assert result.error == "UNKNOWN_STATUS"
+    assert "PAUSED is not a known status" in (result.cause or "")
+
+
+@pytest.mark.parametrize(("kind", "arn", "service", "method", "answer", "running"), KIND_CASES)
+def test_every_kind_ends_when_the_poll_budget_is_spent(
+    definition: str, kind: str, arn: str, service: str, method: str, answer: Any, running: str
+) -> None:
+    stubber = stubbed_client(service)
+    for _ in range(3):
+        stubber.add_response(method, answer(running))
+    with interpreter({service: stubber}) as run:
+        result = run(
+            definition,
+            {
+                "kind": kind,
+                "arn": arn,
+                "exportName": "export-10k",
+                "poll": {"schedule": [0], "maxPolls": 2},
+            },
+        )
+    stubber.assert_no_pending_responses()
+    assert result.error == "TIMED_OUT"
+    assert result.cause == f"still {running} after 2 polls; the job is no longer tracked"
+    assert _statuses(result.events) == ["TIMED_OUT"]
