@@ -18,22 +18,23 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup synth test lint models clean
+.PHONY: help setup synth test lint models lock clean
 
 help:
 	@echo "make synth   synthesize the example app into cdk.out/ (runs the cdk-nag packs)"
 	@echo "make test    ruff + mypy --strict + the whole test suite"
 	@echo "make models  refresh lambda/models/ from the pinned botocore (after bumping it)"
+	@echo "make lock    re-freeze constraints*.txt after changing a requirements file"
 	@echo "make clean   remove generated output (keeps the environments)"
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements-dev.txt 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements-dev.txt -c constraints.txt 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 	touch $@
 
-$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt constraints-checkov.txt
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install $(PIP_FLAGS) -r requirements-checkov.txt 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	$(CHECKOV_VENV)/bin/pip install $(PIP_FLAGS) -r requirements-checkov.txt -c constraints-checkov.txt 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -59,6 +60,13 @@ test: setup lint
 
 models: $(VENV)/.installed
 	python scripts/vendor_service_models.py
+
+lock: $(VENV)/.installed $(CHECKOV_VENV)/.installed
+	{ echo "# Exact versions of every Python package the test environment resolved (pip freeze);"; \
+	  echo "# the Makefile installs requirements-dev.txt under these constraints. Regenerate: make lock"; \
+	  $(VENV)/bin/pip freeze --disable-pip-version-check; } > constraints.txt
+	{ echo "# Exact versions for checkov's own virtual environment (pip freeze). Regenerate: make lock"; \
+	  $(CHECKOV_VENV)/bin/pip freeze --disable-pip-version-check; } > constraints-checkov.txt
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis
