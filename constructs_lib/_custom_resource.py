@@ -123,11 +123,15 @@ def allow_handler(
     actions: Sequence[str],
     resource_types: Sequence[str],
     list_action: str | None = None,
+    *,
+    taggable: bool = True,
 ) -> CustomResourceProvider:
-    """Let the stack's handler run ``actions`` on this account's objects of ``resource_types``."""
+    """Let the stack's handler run ``actions`` (plus, for ``taggable`` objects, the tagging
+    calls) on this account's objects of ``resource_types``, and ``list_action`` on ``*``."""
     provider = CustomResourceProvider.of(scope)
+    tagging = ["TagResource", "UntagResource", "ListTagsForResource"] if taggable else []
     provider.allow(
-        [f"cleanrooms-ml:{a}" for a in actions],
+        [f"cleanrooms-ml:{a}" for a in [*actions, *tagging]],
         [cleanrooms_ml_arn(provider, t) for t in resource_types],
         wildcard_reason=SERVICE_ASSIGNED_IDS,
     )

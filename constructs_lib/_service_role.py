@@ -139,3 +139,62 @@ class ServiceRolePolicy:
     def use_key(self, key: kms.IKey, *, encrypt: bool) -> None:
         """Decrypt (and, with ``encrypt``, encrypt and generate data keys) with ``key``."""
         self.allow(KMS_ENCRYPT if encrypt else KMS_DECRYPT, [key.key_arn])
+
+
+class ServiceRoleConstruct(Construct):
+    """Base of the library's service-role constructs: the role (``Resource``), its one managed
+    policy, and the attributes users reference."""
+
+    role: iam.Role
+    _permissions: ServiceRolePolicy
+
+    def _init_role(
+        self,
+        *,
+        principal: str,
+        arn_service: str,
+        resource_patterns: Sequence[str],
+        role_name: str | None,
+        description: str,
+    ) -> None:
+        self.role = new_service_role(
+            self,
+            principal=principal,
+            arn_service=arn_service,
+            resource_patterns=resource_patterns,
+            role_name=role_name,
+            description=description,
+        )
+        self._permissions = ServiceRolePolicy(self, self.role)
+
+    def _grant_locations(
+        self,
+        *,
+        read: Sequence[tuple[s3.IBucket | None, str, str]] = (),
+        write: Sequence[tuple[s3.IBucket | None, str, str]] = (),
+        key: kms.IKey | None = None,
+    ) -> None:
+        """Read and write ``(bucket, prefix, prop)`` locations; encrypt and decrypt with ``key``."""
+        for bucket, prefix, prop in read:
+            if bucket is not None:
+                self._permissions.read_objects(bucket, prefix, prop)
+        for bucket, prefix, prop in write:
+            if bucket is not None:
+                self._permissions.write_objects(bucket, prefix, prop)
+        if key is not None:
+            self._permissions.use_key(key, encrypt=True)
+
+    @property
+    def managed_policy(self) -> iam.ManagedPolicy | None:
+        """The customer-managed policy holding the role's permissions (None if it has none)."""
+        return self._permissions.policy
+
+    @property
+    def role_arn(self) -> str:
+        """The role's ARN."""
+        return self.role.role_arn
+
+    @property
+    def role_name(self) -> str:
+        """The role's name."""
+        return self.role.role_name

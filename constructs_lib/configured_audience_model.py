@@ -186,9 +186,6 @@ class ConfiguredAudienceModel(Construct):
                 "UpdateConfiguredAudienceModel",
                 "GetConfiguredAudienceModel",
                 "DeleteConfiguredAudienceModel",
-                "TagResource",
-                "UntagResource",
-                "ListTagsForResource",
             ],
             ["configured-audience-model", "audience-model"],
             list_action="ListConfiguredAudienceModels",
@@ -226,6 +223,7 @@ class ConfiguredAudienceModel(Construct):
                 "DeleteConfiguredAudienceModelPolicy",
             ],
             ["configured-audience-model"],
+            taggable=False,
         )
         policy_json = Stack.of(self).to_json_string(document)
         validate_fields(
