@@ -25,10 +25,13 @@ from .configured_audience_model import (
     TagOnCreatePolicy,
 )
 from .encryption_key import AudienceEncryptionKey
+from .job_status import EVENT_DETAIL_TYPE, EVENT_SOURCE, JobStatusTracker
 from .seed_bucket import SeedAudienceBucket
 from .training_dataset import ColumnType, TrainingDataColumn, TrainingDataset
 
 __all__ = [
+    "EVENT_DETAIL_TYPE",
+    "EVENT_SOURCE",
     "AudienceEncryptionKey",
     "AudienceGenerationJob",
     "AudienceModel",
@@ -43,6 +46,7 @@ __all__ = [
     "GlueTrainingTable",
     "IAudienceModel",
     "IConfiguredAudienceModel",
+    "JobStatusTracker",
     "SeedAudience",
     "SeedAudienceBucket",
     "SharedAudienceMetrics",
