@@ -149,8 +149,10 @@ def new_custom_resource(
     request: Mapping[str, Any],
     tags: Mapping[str, str] | None,
     removal_policy: RemovalPolicy | None,
+    depends_on: Sequence[object] = (),
 ) -> CustomResource:
-    """The ``Resource`` child: a custom resource served by the stack's single provider."""
+    """The ``Resource`` child: a custom resource served by the stack's single provider, created
+    after every construct in ``depends_on`` (ARNs given as plain strings are skipped)."""
     provider = CustomResourceProvider.of(scope)
     resource = CustomResource(
         scope,
@@ -166,4 +168,7 @@ def new_custom_resource(
     )
     # The handler's permissions must exist before CloudFormation calls it.
     resource.node.add_dependency(provider.permissions.require_policy())
+    for dependency in depends_on:
+        if isinstance(dependency, Construct):
+            resource.node.add_dependency(dependency)
     return resource

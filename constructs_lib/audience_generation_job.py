@@ -159,10 +159,8 @@ class AudienceGenerationJob(Construct):
             request={"name": name, **identity},
             tags=tags,
             removal_policy=removal_policy,
+            depends_on=(configured_audience_model, seed_audience.role),
         )
-        for dependency in (configured_audience_model, seed_audience.role):
-            if isinstance(dependency, Construct):
-                self.resource.node.add_dependency(dependency)
         self.audience_generation_job_name = name
 
     @property

@@ -174,9 +174,8 @@ class AudienceModel(Construct):
             request=request,
             tags=tags,
             removal_policy=removal_policy,
+            depends_on=(training_dataset,),
         )
-        if isinstance(training_dataset, Construct):
-            self.resource.node.add_dependency(training_dataset)
         self.audience_model_name = name
 
     @property

@@ -197,10 +197,8 @@ class ConfiguredAudienceModel(Construct):
             request=request,
             tags=tags,
             removal_policy=removal_policy,
+            depends_on=(audience_model, output_config.role),
         )
-        for dependency in (audience_model, output_config.role):
-            if isinstance(dependency, Construct):
-                self.resource.node.add_dependency(dependency)
         if isinstance(audience_model, AudienceModel):
             # Created only once the model is trained (ACTIVE); a failed training fails the deploy.
             self.resource.node.add_dependency(audience_model.ready)
