@@ -18,6 +18,7 @@ from typing import Any
 
 import audience_generation_job
 import audience_model
+import bedrock_batch_job
 import clients
 import configured_audience_model
 import configured_audience_model_policy
@@ -35,6 +36,7 @@ RESOURCES: dict[str, ModuleType] = {
         configured_audience_model,
         configured_audience_model_policy,
         audience_generation_job,
+        bedrock_batch_job,
     )
 }
 

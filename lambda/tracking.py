@@ -30,7 +30,14 @@ _SIGNAL_TIMEOUT_SECONDS = 20
 
 
 def execution_name(kind: str, arn: str, request_id: str) -> str:
-    """A Step Functions execution name (<= 80 characters) unique to this object and request."""
+    """A Step Functions execution name (<= 80 characters) unique to this object and request.
+
+    A Bedrock job's tracking execution is named from its ARN alone (``bedrock-<sha256>``): the
+    state machine recomputes the name from a "Batch Inference Job State Change" event to find
+    and stop the polling execution when the event reports the end first.
+    """
+    if kind == KIND_BEDROCK_BATCH_INFERENCE_JOB:
+        return f"bedrock-{hashlib.sha256(arn.encode()).hexdigest()}"
     digest = hashlib.sha256(f"{arn}|{request_id}".encode()).hexdigest()[:48]
     return f"{kind[:28]}-{digest}"
 
