@@ -12,6 +12,12 @@ from .audience_generation_job import (
     WorkerComputeType,
 )
 from .audience_model import AudienceModel, IAudienceModel
+from .batch_inference_job import (
+    BatchInferenceJob,
+    BatchVpcConfig,
+    ModelInvocationType,
+    S3InputFormat,
+)
 from .bedrock_role import BedrockBatchInferenceRole
 from .cleanrooms_ml_role import CleanRoomsMlServiceRole, GlueTrainingTable
 from .compliance import add_compliance_checks
@@ -38,6 +44,8 @@ __all__ = [
     "AudienceOutputConfig",
     "AudienceSizeConfig",
     "AudienceSizeType",
+    "BatchInferenceJob",
+    "BatchVpcConfig",
     "BedrockBatchInferenceRole",
     "CleanRoomsMlServiceRole",
     "ColumnType",
@@ -47,6 +55,8 @@ __all__ = [
     "IAudienceModel",
     "IConfiguredAudienceModel",
     "JobStatusTracker",
+    "ModelInvocationType",
+    "S3InputFormat",
     "SeedAudience",
     "SeedAudienceBucket",
     "SharedAudienceMetrics",

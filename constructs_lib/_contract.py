@@ -36,3 +36,5 @@ SIGNAL_ACTION = "SignalWaitCondition"
 #: ``exportName`` ({"kind": KIND_AUDIENCE_EXPORT_JOB, "arn": <generation job ARN>,
 #: "exportName": <name>}).
 KIND_AUDIENCE_EXPORT_JOB = "AUDIENCE_EXPORT_JOB"
+
+BEDROCK_BATCH_INFERENCE_JOB = "Custom::BedrockBatchInferenceJob"

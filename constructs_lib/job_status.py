@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
@@ -109,6 +110,20 @@ EXPORT_KIND = _Kind(
     ("CREATE_FAILED",),
 )
 
+#: The event path checks a Bedrock job's status like the poller, under its own state names.
+_EVENT_KIND = _Kind(
+    "EVENT_" + _contract.KIND_BEDROCK_BATCH_INFERENCE_JOB,
+    KINDS[2].service,
+    KINDS[2].action,
+    KINDS[2].iam_action,
+    KINDS[2].arn_parameter,
+    KINDS[2].in_progress,
+    KINDS[2].succeeded,
+    KINDS[2].failed,
+    warning=KINDS[2].warning,
+    message_path=KINDS[2].message_path,
+)
+
 #: Error names Step Functions gives throttling and server errors of SDK integrations.
 _SDK_ERROR_PREFIX = {"cleanroomsml": "CleanRoomsMl", "bedrock": "Bedrock"}
 _TRANSIENT = ("ThrottlingException", "InternalServerException", "ServiceUnavailableException")
@@ -116,7 +131,7 @@ _TRANSIENT = ("ThrottlingException", "InternalServerException", "ServiceUnavaila
 
 #: State transitions of one execution: the start states, each poll, each further polling loop
 #: and the end states (a test counts them in a real execution of the definition).
-START_TRANSITIONS = 3  # PollingGiven, StartCounting or DefaultPolling+StartCounting, NoAnswerYet
+START_TRANSITIONS = 4  # TriggeredByEvent, PollingGiven, StartCounting, NoAnswerYet
 FIRST_POLL_TRANSITIONS = 3  # RouteByKind, Get<kind>, Check<kind>
 LOOP_TRANSITIONS = (
     8  # PollBudgetLeft, PickInterval, Ramp/MaxInterval, CountPoll, Wait, Route, Get, Check
@@ -126,7 +141,7 @@ END_TRANSITIONS = 5  # outcome Pass, PublishOutcome, SignalRequested, Outcome, S
 
 def transitions_for(polls: int, *, default_polling: bool = True, signal: bool = False) -> int:
     """State transitions of an execution that polls ``polls`` times."""
-    start = START_TRANSITIONS + (1 if default_polling else 0)
+    start = START_TRANSITIONS + (2 if default_polling else 0)  # DefaultPollingFor, *Polling
     return (
         start
         + FIRST_POLL_TRANSITIONS
@@ -203,6 +218,8 @@ class JobStatusTracker(Construct):
         max_interval: Duration | None = None,
         timeout: Duration | None = None,
         event_bus: events.IEventBus | None = None,
+        bedrock_events: bool = True,
+        bedrock_fallback_interval: Duration | None = None,
     ) -> None:
         """
         :param initial_interval: wait before the first poll, 1 s-1 h. Default: 30 seconds.
@@ -212,6 +229,13 @@ class JobStatusTracker(Construct):
         :param timeout: how long a job is tracked before the execution fails as timed out, up
             to 1 year. Default: 8 days (Bedrock batch jobs may run 168 hours).
         :param event_bus: where outcome events go. Default: the account's default bus.
+        :param bedrock_events: end Bedrock batch jobs on Bedrock's "Batch Inference Job State
+            Change" events (an EventBridge rule starts a short execution that reads the final
+            status and stops the polling one), and poll them only sparsely as a fallback.
+            Default: True.
+        :param bedrock_fallback_interval: the sparse poll interval of Bedrock jobs when events
+            are on, 1 min to 2 h; it bounds the delay of a lost event. Default: 35 minutes
+            (a 24 h job then costs at most 42 polls + 1 call per event).
         """
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -237,6 +261,13 @@ class JobStatusTracker(Construct):
             raise fail(self, "backoff_rate", backoff_rate, "must be between 1 and 10")
         self.schedule = poll_schedule(int(initial), backoff_rate, int(maximum))
         self.max_polls = max_polls(self.schedule, int(overall))
+        self.bedrock_events = bedrock_events
+        fallback = int((bedrock_fallback_interval or Duration.minutes(35)).to_seconds())
+        check_int_range(
+            self, "bedrock_fallback_interval (seconds)", fallback, minimum=60, maximum=7200
+        )
+        self.bedrock_schedule = [fallback] if bedrock_events else self.schedule
+        self.bedrock_max_polls = max_polls(self.bedrock_schedule, int(overall))
         self.timeout = Duration.seconds(overall)
 
         provider = CustomResourceProvider.of(self)
@@ -273,6 +304,7 @@ class JobStatusTracker(Construct):
         )
         self.state_machine.node.add_dependency(self._grant_permissions(provider))
         self.failure_alarm = self._failure_alarm()
+        self.bedrock_rule = self._bedrock_rule() if bedrock_events else None
         # The handler starts one execution per asynchronous object it creates.
         provider.handler.add_environment(_contract.STATE_MACHINE_ENV, state_machine_arn_of(self))
         provider.allow(["states:StartExecution"], [state_machine_arn_of(self)])
@@ -307,6 +339,14 @@ class JobStatusTracker(Construct):
             result=sfn.Result.from_object({"schedule": self.schedule, "maxPolls": self.max_polls}),
             result_path="$.poll",
         )
+        bedrock_defaults = sfn.Pass(
+            self,
+            "BedrockPolling",
+            result=sfn.Result.from_object(
+                {"schedule": self.bedrock_schedule, "maxPolls": self.bedrock_max_polls}
+            ),
+            result_path="$.poll",
+        )
         counting = sfn.Pass(
             self,
             "StartCounting",
@@ -320,11 +360,117 @@ class JobStatusTracker(Construct):
         counting.next(
             sfn.Pass(self, "NoAnswerYet", result=sfn.Result.from_object({}), result_path="$.result")
         ).next(route)
-        return (
-            sfn.Choice(self, "PollingGiven")
-            .when(sfn.Condition.is_present("$.poll"), counting)
+        bedrock_defaults.next(counting)
+        polling_for = (
+            sfn.Choice(self, "DefaultPollingFor")
+            .when(
+                sfn.Condition.string_equals("$.kind", _contract.KIND_BEDROCK_BATCH_INFERENCE_JOB),
+                bedrock_defaults,
+            )
             .otherwise(defaults.next(counting))
         )
+        poll = (
+            sfn.Choice(self, "PollingGiven")
+            .when(sfn.Condition.is_present("$.poll"), counting)
+            .otherwise(polling_for)
+        )
+        return (
+            sfn.Choice(self, "TriggeredByEvent")
+            .when(
+                sfn.Condition.and_(
+                    sfn.Condition.is_present("$.via"), sfn.Condition.string_equals("$.via", "event")
+                ),
+                self._event_path(finish),
+            )
+            .otherwise(poll)
+        )
+
+    def _poller_execution_arn(self) -> str:
+        """``States.Format`` expression of the Bedrock job's polling execution ARN: the handler
+        names it ``bedrock-<sha256 of the job ARN>``."""
+        prefix = Stack.of(self).format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{self.state_machine_name_of(self)}:bedrock-",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        return f"States.Format('{prefix}{{}}', States.Hash($.arn, 'SHA-256'))"
+
+    def _event_path(self, finish: sfn.IChainable) -> sfn.IChainable:
+        """A Bedrock "Batch Inference Job State Change" event reported the end: read the final
+        status, stop the job's polling execution, and finish as the poller would have. Jobs the
+        library does not track (no polling execution) and polls already done end quietly."""
+        kind = next(k for k in KINDS if k.name == _contract.KIND_BEDROCK_BATCH_INFERENCE_JOB)
+        quiet = sfn.Succeed(self, "NotTrackedHere")
+        describe = tasks.CallAwsService(
+            self,
+            "DescribePoller",
+            service="sfn",
+            action="describeExecution",
+            iam_action="states:DescribeExecution",
+            iam_resources=["*"],
+            parameters={"ExecutionArn.$": self._poller_execution_arn()},
+            result_selector={"Status.$": "$.Status"},
+            result_path="$.poller",
+        )
+        describe.add_catch(
+            quiet, errors=["Sfn.ExecutionDoesNotExistException"], result_path=sfn.JsonPath.DISCARD
+        )
+        describe.add_retry(
+            errors=["Sfn.ThrottlingException", "Sfn.SfnException"],
+            interval=Duration.seconds(2),
+            max_attempts=4,
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        get = tasks.CallAwsService(
+            self,
+            "GetAfterEvent",
+            service=kind.service,
+            action=kind.action,
+            iam_action=kind.iam_action,
+            iam_resources=["*"],
+            parameters={f"{kind.arn_parameter}.$": "$.arn"},
+            result_path="$.result",
+        )
+        self._handle_errors(get, _EVENT_KIND, _SDK_ERROR_PREFIX[kind.service], finish)
+        stop = tasks.CallAwsService(
+            self,
+            "StopPoller",
+            service="sfn",
+            action="stopExecution",
+            iam_action="states:StopExecution",
+            iam_resources=["*"],
+            parameters={
+                "ExecutionArn.$": self._poller_execution_arn(),
+                "Cause": "ended by a Bedrock Batch Inference Job State Change event",
+            },
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        check = self._check(_EVENT_KIND, quiet, finish)
+        stop.add_catch(check, errors=["States.ALL"], result_path=sfn.JsonPath.DISCARD)
+        stop.next(check)
+        ended = (
+            sfn.Choice(self, "EndedPerEvent")
+            .when(_any_of("$.result.Status", [*kind.succeeded, *kind.warning, *kind.failed]), stop)
+            .otherwise(quiet)
+        )
+        running = (
+            sfn.Choice(self, "PollerRunning")
+            .when(
+                sfn.Condition.string_equals("$.poller.Status", "RUNNING"),
+                sfn.Pass(
+                    self,
+                    "NoAnswerBeforeEvent",
+                    result=sfn.Result.from_object({}),
+                    result_path="$.result",
+                )
+                .next(get)
+                .next(ended),
+            )
+            .otherwise(quiet)
+        )
+        return describe.next(running)
 
     def _poll(
         self, kind: _Kind, in_progress: sfn.IChainable, finish: sfn.IChainable
@@ -635,6 +781,19 @@ class JobStatusTracker(Construct):
             "export jobs have no Get call, so their status is read from this list.",
         )
         self._permissions.allow(["events:PutEvents"], [self.event_bus.event_bus_arn])
+        self._permissions.allow(
+            ["states:DescribeExecution", "states:StopExecution"],
+            [
+                stack.format_arn(
+                    service="states",
+                    resource="execution",
+                    resource_name=f"{self.state_machine_name_of(self)}:bedrock-*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
+            wildcard_reason="Bedrock jobs' polling executions of this state machine, named "
+            "bedrock-<hash of the job ARN>: found and stopped when the job's end event arrives.",
+        )
         self._permissions.allow(["lambda:InvokeFunction"], [provider.handler.function_arn])
         self._permissions.allow(
             [
@@ -662,6 +821,46 @@ class JobStatusTracker(Construct):
             wildcard_reason="X-Ray trace actions support no resource-level permissions.",
         )
         return self._permissions.require_policy()
+
+    def _bedrock_rule(self) -> events.Rule:
+        """Bedrock's batch-job end events start a short execution of this state machine."""
+        scope = Construct(self, "BedrockEvents")
+        role = iam.Role(
+            scope,
+            "Role",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description="Starts the job-status state machine on Bedrock job events",
+        )
+        ServiceRolePolicy(scope, role).allow(
+            ["states:StartExecution"], [self.state_machine.state_machine_arn]
+        )
+        kind = next(k for k in KINDS if k.name == _contract.KIND_BEDROCK_BATCH_INFERENCE_JOB)
+        return events.Rule(
+            scope,
+            "Rule",
+            description="Bedrock batch inference job ended: conclude its tracking now",
+            event_pattern=events.EventPattern(
+                source=["aws.bedrock"],
+                detail_type=["Batch Inference Job State Change"],
+                detail={"status": [*kind.succeeded, *kind.warning, *kind.failed]},
+            ),
+            targets=[
+                targets.SfnStateMachine(
+                    self.state_machine,
+                    role=role.without_policy_updates(),
+                    retry_attempts=20,
+                    max_event_age=Duration.hours(24),
+                    input=events.RuleTargetInput.from_object(
+                        {
+                            "kind": kind.name,
+                            "arn": events.EventField.from_path("$.resources[0]"),
+                            "via": "event",
+                            "eventStatus": events.EventField.from_path("$.detail.status"),
+                        }
+                    ),
+                )
+            ],
+        )
 
     def _failure_alarm(self) -> cloudwatch.Alarm:
         failed = self.state_machine.metric_failed(period=Duration.minutes(5))

@@ -44,6 +44,15 @@ ACCOUNT = "123456789012"
 HANDLER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:handler"
 
 
+def machine_name_of(template: dict[str, Any]) -> str:
+    """The state machine's physical name (the definition refers to its own executions by it)."""
+    [machine] = [
+        r for r in template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"
+    ]
+    name: str = machine["Properties"]["StateMachineName"]
+    return name
+
+
 def definition_of(template: dict[str, Any]) -> str:
     """The state machine's definition with CloudFormation tokens resolved to test values."""
     [machine] = [
@@ -206,6 +215,7 @@ def interpreter(
         service: CasingBridge(stubber.client)  # type: ignore[attr-defined]
         for service, stubber in (stubbers or {}).items()
     }
+    moto_bridges: dict[str, CasingBridge] = {}
     fake_lambda = _Lambda()
     backoffs: list[float] = []
     original_factory = aws_sdk_task.boto_client_for
@@ -215,7 +225,15 @@ def interpreter(
     def sdk_factory(region: str, service: str, state_credentials: Any = None) -> Any:
         if service in bridges:
             return bridges[service]
-        return original_factory(region=region, service=service, state_credentials=state_credentials)
+        moto_client = original_factory(
+            region=region, service=service, state_credentials=state_credentials
+        )
+        if service != "stepfunctions":
+            return moto_client
+        # moto's own Step Functions answers in boto's casing: bridge it too (calls counted).
+        if "stepfunctions" not in moto_bridges:
+            moto_bridges["stepfunctions"] = CasingBridge(moto_client)
+        return moto_bridges["stepfunctions"]
 
     def lambda_factory(region: str, service: str, state_credentials: Any = None) -> Any:
         return fake_lambda
@@ -239,18 +257,35 @@ def interpreter(
             )
             events.put_targets(Rule="outcomes", Targets=[{"Id": "q", "Arn": queue_arn}])
 
-            def run(definition: str, execution_input: dict[str, Any]) -> Run:
-                for bridge in bridges.values():
-                    bridge.calls.clear()
-                name = f"sm-{threading.get_ident()}-{time.monotonic_ns()}"
-                machine = sfn.create_state_machine(
-                    name=name[:80],
-                    definition=definition,
-                    roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn",
-                )["stateMachineArn"]
-                execution = sfn.start_execution(
-                    stateMachineArn=machine, input=json.dumps(execution_input)
+            machines: dict[str, str] = {}
+
+            def machine_for(definition: str, name: str | None) -> str:
+                key = f"{name}|{definition}"
+                if key not in machines:
+                    machine_name = name or f"sm-{threading.get_ident()}-{time.monotonic_ns()}"
+                    machines[key] = sfn.create_state_machine(
+                        name=machine_name[:80],
+                        definition=definition,
+                        roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn",
+                    )["stateMachineArn"]
+                return machines[key]
+
+            def start(
+                definition: str,
+                execution_input: dict[str, Any],
+                execution_name: str | None = None,
+                machine_name: str | None = None,
+            ) -> str:
+                """Start an execution without waiting for it."""
+                kwargs: dict[str, Any] = {"name": execution_name} if execution_name else {}
+                arn: str = sfn.start_execution(
+                    stateMachineArn=machine_for(definition, machine_name),
+                    input=json.dumps(execution_input),
+                    **kwargs,
                 )["executionArn"]
+                return arn
+
+            def wait_for(execution: str) -> Run:
                 deadline = time.monotonic() + 60
                 while True:
                     described = sfn.describe_execution(executionArn=execution)
@@ -274,12 +309,25 @@ def interpreter(
                     error=described.get("error"),
                     cause=described.get("cause"),
                     history=history,
-                    calls=[c for b in bridges.values() for c in b.calls],
+                    calls=[c for b in [*bridges.values(), *moto_bridges.values()] for c in b.calls],
                     events=[json.loads(m["Body"]) for m in received],
                     signals=list(fake_lambda.payloads),
                     backoffs=list(backoffs),
                 )
 
+            def run(
+                definition: str,
+                execution_input: dict[str, Any],
+                execution_name: str | None = None,
+                machine_name: str | None = None,
+            ) -> Run:
+                for bridge in [*bridges.values(), *moto_bridges.values()]:
+                    bridge.calls.clear()
+                return wait_for(start(definition, execution_input, execution_name, machine_name))
+
+            run.start = start  # type: ignore[attr-defined]
+            run.wait_for = wait_for  # type: ignore[attr-defined]
+            run.describe = sfn.describe_execution  # type: ignore[attr-defined]
             yield run
     finally:
         aws_sdk_task.boto_client_for = original_factory

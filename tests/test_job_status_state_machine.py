@@ -125,9 +125,9 @@ def test_model_is_polled_until_active(definition: str) -> None:
     assert event["detail"]["result"]["Status"] == "ACTIVE"
     assert event["detail"]["executionArn"].startswith("arn:aws:states:")
     assert result.signals == []
-    # 3 start states + first poll (3) + 2 loops of 8 states + 5 end states: the formula the
+    # 4 start states + first poll (3) + 2 loops of 8 states + 5 end states: the formula the
     # polling benchmark uses
-    assert result.transitions == 3 + 3 + 2 * 8 + 5
+    assert result.transitions == 4 + 3 + 2 * 8 + 5
     assert result.transitions == transitions_for(3, default_polling=False)
 
 

@@ -1,0 +1,238 @@
+"""Amazon Bedrock batch inference job, started at deploy time, as a custom resource."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from . import _contract, _defaults
+from ._custom_resource import RoleLike, default_name, new_custom_resource, role_arn_of
+from ._provider import CustomResourceProvider
+from ._validation import check_api_value, fail, is_unresolved
+from .encryption_key import AudienceEncryptionKey, as_kms_key
+from .job_status import JobStatusTracker
+
+_SERVICE = "bedrock"
+_OPERATION = "CreateModelInvocationJob"
+_KMS_ACTIONS = ["kms:DescribeKey", "kms:CreateGrant", "kms:GenerateDataKey", "kms:Decrypt"]
+_MAX_USER_TAGS = 50 - 1
+
+
+class S3InputFormat(enum.Enum):
+    """Format of the input files (``s3InputDataConfig.s3InputFormat``)."""
+
+    JSONL = "JSONL"
+
+
+class ModelInvocationType(enum.Enum):
+    """Which runtime API the records are sent to (``modelInvocationType``)."""
+
+    INVOKE_MODEL = "InvokeModel"
+    CONVERSE = "Converse"
+
+
+@dataclass(frozen=True)
+class BatchVpcConfig:
+    """Run the job's data access inside a VPC (``vpcConfig``): 1-16 subnets, 1-5 groups."""
+
+    subnet_ids: Sequence[str]
+    security_group_ids: Sequence[str]
+
+
+class BatchInferenceJob(Construct):
+    """A Bedrock batch inference job (``CreateModelInvocationJob``) started when the stack
+    deploys, and tracked to its end by the stack's job-status state machine.
+
+    The handler returns once Bedrock accepts the job. ``clientRequestToken`` defaults to a value
+    derived from the CloudFormation request, so a retried create never starts a second job. A job
+    is immutable: changing any field but ``tags`` starts a new job (with a new default name).
+    Deleting the resource stops the job if it still runs (``StopModelInvocationJob``).
+
+    Example::
+
+        BatchInferenceJob(self, "SegmentCopy",
+            model_id="anthropic.claude-3-haiku-20240307-v1:0",
+            role=bedrock_role,
+            input_s3_uri=seeds.s3_uri("batch-input/"),
+            output_s3_uri=seeds.s3_uri("batch-output/"),
+            output_encryption_key=key)
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        model_id: str,
+        role: RoleLike,
+        input_s3_uri: str,
+        output_s3_uri: str,
+        job_name: str | None = None,
+        input_format: S3InputFormat = S3InputFormat.JSONL,
+        input_bucket_owner: str | None = None,
+        output_encryption_key: kms.IKey | AudienceEncryptionKey | str | None = None,
+        output_bucket_owner: str | None = None,
+        vpc_config: BatchVpcConfig | None = None,
+        timeout_duration_in_hours: int | None = None,
+        model_invocation_type: ModelInvocationType | None = None,
+        client_request_token: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        removal_policy: RemovalPolicy | None = None,
+    ) -> None:
+        """
+        :param model_id: foundation model id, inference profile, or custom model ARN
+            (``modelId``).
+        :param role: role Bedrock assumes (``roleArn``): a ``BedrockBatchInferenceRole``, an
+            ``iam.IRole`` or an ARN.
+        :param input_s3_uri: ``s3://bucket/prefix/`` of the JSONL input
+            (``s3InputDataConfig.s3Uri``).
+        :param output_s3_uri: ``s3://bucket/prefix/`` for the output
+            (``s3OutputDataConfig.s3Uri``).
+        :param job_name: 1-63 characters, letters, digits, ``+-.`` (``jobName``). Default:
+            derived from the construct path plus a hash of the request.
+        :param input_format: Default: ``JSONL``.
+        :param input_bucket_owner: account that owns the input bucket. Default: none.
+        :param output_encryption_key: key for the output (``s3EncryptionKeyId``). Default: the
+            bucket's default encryption.
+        :param output_bucket_owner: account that owns the output bucket. Default: none.
+        :param vpc_config: subnets and security groups. Default: no VPC.
+        :param timeout_duration_in_hours: 24-168. Default: the service's default (168).
+        :param model_invocation_type: ``InvokeModel`` or ``Converse``. Default: the service's.
+        :param client_request_token: idempotency token. Default: derived from the CloudFormation
+            request (a retried create returns the same job).
+        :param tags: at most 49 tags (one is the handler's owner tag), updated in place.
+        :param removal_policy: Default: ``RemovalPolicy.DESTROY`` (stops a running job).
+        """
+        super().__init__(scope, construct_id)
+        key = (
+            output_encryption_key
+            if isinstance(output_encryption_key, str)
+            else as_kms_key(output_encryption_key)
+        )
+        key_id = key if isinstance(key, str) or key is None else key.key_arn
+        role_arn = role_arn_of(role)
+        request: dict[str, object] = {
+            "roleArn": role_arn,
+            "modelId": model_id,
+            "inputDataConfig": {
+                "s3InputDataConfig": _drop_none(
+                    {
+                        "s3InputFormat": input_format.value,
+                        "s3Uri": input_s3_uri,
+                        "s3BucketOwner": input_bucket_owner,
+                    }
+                )
+            },
+            "outputDataConfig": {
+                "s3OutputDataConfig": _drop_none(
+                    {
+                        "s3Uri": output_s3_uri,
+                        "s3EncryptionKeyId": key_id,
+                        "s3BucketOwner": output_bucket_owner,
+                    }
+                )
+            },
+            "vpcConfig": None
+            if vpc_config is None
+            else {
+                "subnetIds": list(vpc_config.subnet_ids),
+                "securityGroupIds": list(vpc_config.security_group_ids),
+            },
+            "timeoutDurationInHours": timeout_duration_in_hours,
+            "modelInvocationType": None
+            if model_invocation_type is None
+            else model_invocation_type.value,
+            "clientRequestToken": client_request_token,
+        }
+        request = _drop_none(request)
+        job_name = job_name or default_name(self, request)
+        for prop, member, value in (
+            ("job_name", "jobName", job_name),
+            ("role", "roleArn", role_arn),
+            ("model_id", "modelId", model_id),
+            ("input_s3_uri", "inputDataConfig", request["inputDataConfig"]),
+            ("output_s3_uri", "outputDataConfig", request["outputDataConfig"]),
+            ("vpc_config", "vpcConfig", request.get("vpcConfig")),
+            ("timeout_duration_in_hours", "timeoutDurationInHours", timeout_duration_in_hours),
+            ("client_request_token", "clientRequestToken", client_request_token),
+        ):
+            check_api_value(
+                self, prop, value, service=_SERVICE, operation=_OPERATION, member=member
+            )
+        _check_tags(self, tags)
+
+        JobStatusTracker.of(self)
+        stack = Stack.of(self)
+        provider = CustomResourceProvider.of(self)
+        provider.allow(
+            [
+                "bedrock:CreateModelInvocationJob",
+                "bedrock:GetModelInvocationJob",
+                "bedrock:StopModelInvocationJob",
+                "bedrock:TagResource",
+                "bedrock:UntagResource",
+                "bedrock:ListTagsForResource",
+            ],
+            [
+                stack.format_arn(
+                    service="bedrock", resource="model-invocation-job", resource_name="*"
+                )
+            ],
+            wildcard_reason="Bedrock assigns job ids at create time; the handler is limited to "
+            "this account's and region's batch inference jobs.",
+        )
+        provider.allow_pass_role(role_arn, _defaults.BEDROCK_PRINCIPAL)
+        if key is not None and not isinstance(key, str):
+            provider.allow(_KMS_ACTIONS, [key.key_arn])
+        self.resource = new_custom_resource(
+            self,
+            resource_type=_contract.BEDROCK_BATCH_INFERENCE_JOB,
+            request={"jobName": job_name, **request},
+            tags=tags,
+            removal_policy=removal_policy,
+            depends_on=(role,),
+        )
+        self.job_name = job_name
+
+    @property
+    def job_arn(self) -> str:
+        """The job's ARN (the custom resource's physical id)."""
+        return self.resource.get_att_string("JobArn")
+
+
+def _drop_none(values: Mapping[str, object]) -> dict[str, object]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _check_tags(scope: Construct, tags: Mapping[str, str] | None) -> None:
+    """Bedrock's tag rules: at most 49 user tags, no ``aws:`` prefix, the model's limits."""
+    if not tags or is_unresolved(dict(tags)):
+        return
+    if len(tags) > _MAX_USER_TAGS:
+        raise fail(
+            scope,
+            "tags",
+            f"{len(tags)} tags",
+            f"at most {_MAX_USER_TAGS} tags (50 per job, one is the handler's owner tag)",
+        )
+    for key in tags:
+        if key.lower().startswith("aws:") or key == _contract.OWNER_TAG:
+            raise fail(
+                scope,
+                "tags",
+                key,
+                "tag keys must not start with 'aws:' and the owner tag key is reserved",
+            )
+    check_api_value(
+        scope,
+        "tags",
+        [{"key": k, "value": v} for k, v in tags.items()],
+        service=_SERVICE,
+        operation=_OPERATION,
+        member="tags",
+    )
