@@ -21,6 +21,7 @@ from constructs_lib import (
     AudienceOutputConfig,
     AudienceSizeConfig,
     AudienceSizeType,
+    BatchInferenceJob,
     BedrockBatchInferenceRole,
     CleanRoomsMlServiceRole,
     ColumnType,
@@ -77,10 +78,36 @@ class AudiencePipelineStack(cdk.Stack):
             encryption_key=self.key,
         )
         self._audience_chain(settings, training, seed_prefix, output_prefix)
+        self._batch_inference(settings)
         cdk.CfnOutput(self, "SeedBucketName", value=self.seeds.bucket_name)
         cdk.CfnOutput(self, "SeedAudienceUri", value=self.seeds.s3_uri(seed_prefix))
         cdk.CfnOutput(self, "CleanRoomsMlRoleArn", value=self.cleanrooms_ml_role.role_arn)
         cdk.CfnOutput(self, "BedrockBatchRoleArn", value=self.bedrock_role.role_arn)
+
+    def _batch_inference(self, settings: dict[str, Any]) -> None:
+        """A Bedrock batch inference job over the batch input prefix, behind a context flag.
+
+        Bedrock tracking (the Bedrock role, the job-status branch and the EventBridge rule on
+        "Batch Inference Job State Change") is always on; the job itself starts only with
+        `-c deployBatchInferenceJob=true` (it needs model access and input files).
+        """
+        batch = settings.get("batchInference", {})
+        enabled = self.node.try_get_context("deployBatchInferenceJob")
+        if not _flag(batch.get("enabled") if enabled is None else enabled):
+            return
+        job = BatchInferenceJob(
+            self,
+            "BatchInferenceJob",
+            model_id=str(batch.get("modelId", "anthropic.claude-3-haiku-20240307-v1:0")),
+            role=self.bedrock_role,
+            input_s3_uri=self.seeds.s3_uri(str(settings.get("batchInputPrefix", "batch-input/"))),
+            output_s3_uri=self.seeds.s3_uri(
+                str(settings.get("batchOutputPrefix", "batch-output/"))
+            ),
+            output_encryption_key=self.key,
+            timeout_duration_in_hours=int(batch.get("timeoutDurationInHours", 24)),
+        )
+        cdk.CfnOutput(self, "BatchInferenceJobArn", value=job.job_arn)
 
     def _audience_chain(
         self,
@@ -138,6 +165,11 @@ class AudiencePipelineStack(cdk.Stack):
             ),
         )
         cdk.CfnOutput(self, "AudienceGenerationJobArn", value=self.job.audience_generation_job_arn)
+
+
+def _flag(value: Any) -> bool:
+    """A context flag: cdk.json gives booleans, `-c key=value` gives strings."""
+    return str(value).lower() in ("true", "1", "yes")
 
 
 _DEFAULT_COLUMNS = [

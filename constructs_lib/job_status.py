@@ -139,6 +139,12 @@ LOOP_TRANSITIONS = (
 END_TRANSITIONS = 5  # outcome Pass, PublishOutcome, SignalRequested, Outcome, Succeed/Fail
 
 
+#: An event execution that concludes a tracked Bedrock job: TriggeredByEvent, DescribePoller,
+#: PollerRunning, NoAnswerBeforeEvent, GetAfterEvent, EndedPerEvent, StopPoller, Check, the
+#: outcome Pass and the 4 end states.
+EVENT_TRANSITIONS = 13
+
+
 def transitions_for(polls: int, *, default_polling: bool = True, signal: bool = False) -> int:
     """State transitions of an execution that polls ``polls`` times."""
     start = START_TRANSITIONS + (2 if default_polling else 0)  # DefaultPollingFor, *Polling

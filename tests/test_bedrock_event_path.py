@@ -12,6 +12,7 @@ import aws_cdk as cdk
 import pytest
 
 from constructs_lib import BatchInferenceJob
+from constructs_lib.job_status import EVENT_TRANSITIONS
 from tests.conftest import synth_stack
 from tests.sfn_support import definition_of, interpreter, machine_name_of, stubbed_client
 
@@ -98,6 +99,7 @@ def test_event_ends_tracking_before_the_next_poll(machine: tuple[str, str, dict]
     assert [e["detail"]["outcome"] for e in ended.events] == ["SUCCEEDED"]
     assert ended.events[0]["detail"]["result"]["Status"] == "Completed"
     assert stopped.status == "ABORTED"
+    assert ended.transitions == EVENT_TRANSITIONS
     # one status call by the poller, one after the event: no polling in between
     assert sorted(ended.calls) == ["DescribeExecution", "GetModelInvocationJob", "StopExecution"]
 

@@ -56,6 +56,39 @@ def test_chain_is_wired_in_order(template: dict[str, Any]) -> None:
     assert "/seeds/seed.jsonl" in seed_uri
 
 
+def test_bedrock_tracking_is_on_and_the_job_is_behind_a_flag(template: dict[str, Any]) -> None:
+    counts = Counter(r["Type"] for r in template["Resources"].values())
+    # the Bedrock role, the tracker's Bedrock branch and the event rule are always there
+    assert counts["AWS::Events::Rule"] == 1
+    definition = json.dumps(
+        next(
+            r
+            for r in template["Resources"].values()
+            if r["Type"] == "AWS::StepFunctions::StateMachine"
+        )
+    )
+    assert "getModelInvocationJob" in definition
+    # the job itself only with -c deployBatchInferenceJob=true
+    assert counts["Custom::BedrockBatchInferenceJob"] == 0
+
+
+def test_app_declares_the_batch_job_when_asked(tmp_path: Path) -> None:
+    import aws_cdk as cdk
+
+    import app as example
+    from tests.conftest import cdk_json_context
+
+    context = {**cdk_json_context(), "deployBatchInferenceJob": "true"}
+    assembly = example.build_app(cdk.App(outdir=str(tmp_path), context=context)).synth()
+    template = assembly.get_stack_by_name("AudiencePipeline").template
+    [job] = [
+        r for r in template["Resources"].values() if r["Type"] == "Custom::BedrockBatchInferenceJob"
+    ]
+    request = job["Properties"]["Request"]
+    assert request["timeoutDurationInHours"] == 24
+    assert "/batch-input/" in json.dumps(request["inputDataConfig"])
+
+
 def test_app_reads_its_settings_from_cdk_json(template: dict[str, Any]) -> None:
     [alias] = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Alias"]
     assert alias["Properties"]["AliasName"] == "alias/audience-pipeline"

@@ -109,13 +109,26 @@ def test_handler_knows_and_may_start_the_state_machine(synthesized: Synthesized)
     _, machine = _only(synthesized, "AWS::StepFunctions::StateMachine")
     name = machine["Properties"]["StateMachineName"]
     assert env["Fn::Join"][1][-1] == f":stateMachine:{name}"
+    policies = synthesized.resources("AWS::IAM::ManagedPolicy")
     statements = [
         s
-        for p in synthesized.resources("AWS::IAM::ManagedPolicy").values()
+        for k, p in policies.items()
+        if k.startswith("CleanRoomsMlCustomResourceProviderPolicy")
         for s in p["Properties"]["PolicyDocument"]["Statement"]
         if s["Action"] == "states:StartExecution"
     ]
     assert [s["Resource"] for s in statements] == [env]
+    # the Bedrock event rule's role may start it too, and nothing else
+    machine_id, _ = _only(synthesized, "AWS::StepFunctions::StateMachine")
+    rule_statements = [
+        s
+        for k, p in policies.items()
+        if k.startswith("JobStatusTrackerBedrock")
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert rule_statements == [
+        {"Action": "states:StartExecution", "Effect": "Allow", "Resource": {"Ref": machine_id}}
+    ]
 
 
 def test_failure_alarm_counts_failed_and_timed_out_executions(synthesized: Synthesized) -> None:
