@@ -72,6 +72,23 @@ def cdk_json_context() -> dict[str, Any]:
     return context
 
 
+def assert_cfn_lint_clean(outdir: Path) -> None:
+    """cfn-lint over every template in ``outdir``: no error, no warning (CDK's own DependsOn
+    triggers W3005, the one check ignored)."""
+    import subprocess
+
+    templates = sorted(str(p) for p in outdir.glob("*.template.json"))
+    assert templates
+    result = subprocess.run(
+        ["cfn-lint", "--format", "parseable", "--ignore-checks", "W3005", "--", *templates],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == ""
+
+
 @pytest.fixture(scope="session")
 def example_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example app (app.py) synthesized once per session, configured from cdk.json."""

@@ -76,7 +76,7 @@ def test_app_declares_the_batch_job_when_asked(tmp_path: Path) -> None:
     import aws_cdk as cdk
 
     import app as example
-    from tests.conftest import cdk_json_context
+    from tests.conftest import assert_cfn_lint_clean, cdk_json_context
 
     context = {**cdk_json_context(), "deployBatchInferenceJob": "true"}
     assembly = example.build_app(cdk.App(outdir=str(tmp_path), context=context)).synth()
@@ -87,6 +87,7 @@ def test_app_declares_the_batch_job_when_asked(tmp_path: Path) -> None:
     request = job["Properties"]["Request"]
     assert request["timeoutDurationInHours"] == 24
     assert "/batch-input/" in json.dumps(request["inputDataConfig"])
+    assert_cfn_lint_clean(tmp_path)
 
 
 def test_app_reads_its_settings_from_cdk_json(template: dict[str, Any]) -> None:
