@@ -127,8 +127,13 @@ def allow_handler(
     taggable: bool = True,
 ) -> CustomResourceProvider:
     """Let the stack's handler run ``actions`` (plus, for ``taggable`` objects, the tagging
-    calls) on this account's objects of ``resource_types``, and ``list_action`` on ``*``."""
+    calls) on this account's objects of ``resource_types``, and ``list_action`` on ``*``.
+    A stack of N resources asks N times; the grant is built once."""
     provider = CustomResourceProvider.of(scope)
+    key = (tuple(actions), tuple(resource_types), list_action, taggable)
+    if key in provider.handler_grants:
+        return provider
+    provider.handler_grants.add(key)
     tagging = ["TagResource", "UntagResource", "ListTagsForResource"] if taggable else []
     provider.allow(
         [f"cleanrooms-ml:{a}" for a in [*actions, *tagging]],

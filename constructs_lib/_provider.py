@@ -50,6 +50,8 @@ class CustomResourceProvider(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self._granted: set[str] = set()
+        #: Grants already made for a kind of resource (see ``allow_handler``).
+        self.handler_grants: set[tuple[object, ...]] = set()
 
         self.logs_key = kms.Key(
             self,
@@ -130,11 +132,10 @@ class CustomResourceProvider(Construct):
         conditions: Mapping[str, Any] | None = None,
     ) -> None:
         """Add a permission to the handler once, however many resources ask for it."""
-        stack = Stack.of(self)
+        # Token strings are stable per token, so the raw values identify a grant without a
+        # (slow, jsii) resolve.
         key = json.dumps(
-            [sorted(actions), stack.resolve(list(resources)), stack.resolve(conditions)],
-            sort_keys=True,
-            default=str,
+            [sorted(actions), list(resources), conditions], sort_keys=True, default=str
         )
         if key in self._granted:
             return

@@ -39,12 +39,19 @@ def fail(scope: IConstruct, prop: str, value: object, rule: str) -> ConstructVal
     return ConstructValidationError(scope.node.path, prop, value, rule)
 
 
+#: Markers CDK encodes string and list tokens with; a string without one is a plain value, so
+#: the (comparatively slow) jsii round trip is only made when one appears.
+_TOKEN_MARKERS = ("${Token[", "#{Token[")
+#: CDK encodes number tokens as huge negative doubles (around -1.888e+289).
+_NUMBER_TOKEN_BOUND = 1e280
+
+
 def is_unresolved(value: object) -> bool:
     """True when ``value`` (or anything inside it) is a CDK token known only at deploy time."""
     if isinstance(value, str):
-        return Token.is_unresolved(value)
+        return any(marker in value for marker in _TOKEN_MARKERS) and Token.is_unresolved(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return Token.is_unresolved(value)
+        return abs(value) > _NUMBER_TOKEN_BOUND and Token.is_unresolved(value)
     if isinstance(value, Mapping):
         return any(is_unresolved(k) or is_unresolved(v) for k, v in value.items())
     if isinstance(value, (list, tuple)):

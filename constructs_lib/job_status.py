@@ -202,7 +202,10 @@ class JobStatusTracker(Construct):
     def of(cls, scope: IConstruct) -> JobStatusTracker:
         """The tracker of ``scope``'s stack, created with defaults on first use."""
         stack = Stack.of(scope)
-        for child in stack.node.children:
+        found = stack.node.try_find_child(TRACKER_ID)  # the usual id: one cheap lookup
+        if isinstance(found, JobStatusTracker):
+            return found
+        for child in stack.node.children:  # created by the user under another id
             if isinstance(child, JobStatusTracker):
                 return child
         return cls(stack, TRACKER_ID)
