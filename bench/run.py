@@ -1,7 +1,7 @@
 """The benchmark command: scale, synth time, polling cost and handler footprint, measured in one
 run and written to ``bench/results.md`` and ``bench/results.json``.
 
-    .venv/bin/python bench/run.py                  # N = 1, 10, 50; 3 synth runs each
+    .venv/bin/python bench/run.py                  # N = 1, 10, 50; 5 synth runs each
     .venv/bin/python bench/run.py --n 1 --runs 1 --out /tmp/bench   # the smoke test's run
 
 Every synthesis runs in a fresh process (jsii start-up included, as `cdk synth` pays it). Figures
@@ -179,7 +179,7 @@ def write(results: dict[str, Any], out: Path) -> None:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, nargs="+", default=[1, 10, 50])
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--out", type=Path, default=BENCH)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
