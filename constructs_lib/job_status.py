@@ -425,13 +425,7 @@ class JobStatusTracker(Construct):
         describe.add_catch(
             quiet, errors=["Sfn.ExecutionDoesNotExistException"], result_path=sfn.JsonPath.DISCARD
         )
-        describe.add_retry(
-            errors=["Sfn.ThrottlingException", "Sfn.SfnException"],
-            interval=Duration.seconds(2),
-            max_attempts=4,
-            backoff_rate=2,
-            jitter_strategy=sfn.JitterType.FULL,
-        )
+        _retry_with_jitter(describe, ["Sfn.ThrottlingException", "Sfn.SfnException"], 4)
         get = tasks.CallAwsService(
             self,
             "GetAfterEvent",
@@ -502,13 +496,8 @@ class JobStatusTracker(Construct):
         self, task: tasks.CallAwsService, kind: _Kind, prefix: str, finish: sfn.IChainable
     ) -> None:
         """Retry throttling and 5xx with jittered back-off; fail on anything else."""
-        task.add_retry(
-            errors=[f"{prefix}.{name}" for name in _TRANSIENT] + [f"{prefix}.{prefix}Exception"],
-            interval=Duration.seconds(2),
-            backoff_rate=2,
-            max_attempts=6,
-            max_delay=Duration.seconds(60),
-            jitter_strategy=sfn.JitterType.FULL,
+        _retry_with_jitter(
+            task, [f"{prefix}.{name}" for name in _TRANSIENT] + [f"{prefix}.{prefix}Exception"], 6
         )
         task.add_catch(
             self._outcome(f"{kind.name}CallFailed", CALL_FAILED, finish, "$.error.Cause"),
@@ -713,13 +702,7 @@ class JobStatusTracker(Construct):
             ],
             result_path=sfn.JsonPath.DISCARD,
         )
-        publish.add_retry(
-            errors=["EventBridge.EventBridgeException", "States.TaskFailed"],
-            interval=Duration.seconds(2),
-            max_attempts=4,
-            backoff_rate=2,
-            jitter_strategy=sfn.JitterType.FULL,
-        )
+        _retry_with_jitter(publish, ["EventBridge.EventBridgeException", "States.TaskFailed"], 4)
         signal = tasks.LambdaInvoke(
             self,
             "SignalWaitCondition",
@@ -897,6 +880,18 @@ class JobStatusTracker(Construct):
             "HIPAA.Security-CloudWatchAlarmAction",
         )
         return alarm
+
+
+def _retry_with_jitter(task: sfn.TaskStateBase, errors: Sequence[str], attempts: int) -> None:
+    """Retry ``errors`` with exponential back-off (2 s doubling, capped at 60 s) and full jitter."""
+    task.add_retry(
+        errors=list(errors),
+        interval=Duration.seconds(2),
+        backoff_rate=2,
+        max_attempts=attempts,
+        max_delay=Duration.seconds(60),
+        jitter_strategy=sfn.JitterType.FULL,
+    )
 
 
 def _any_of(path: str, values: Sequence[str]) -> sfn.Condition:
