@@ -99,13 +99,18 @@ def check_tags(scope: IConstruct, tags: Mapping[str, str] | None, operation: str
     check_api_value(scope, "tags", dict(tags), service=SERVICE, operation=operation, member="tags")
 
 
+def identity_digest(scope: IConstruct, identity: Mapping[str, Any]) -> str:
+    """A stable hash of ``identity`` (tokens in their resolved CloudFormation form)."""
+    value = to_request_value(dict(identity))
+    resolved = Stack.of(scope).resolve(value) if is_unresolved(value) else value
+    return hashlib.sha256(json.dumps(resolved, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def default_name(scope: IConstruct, identity: Mapping[str, Any]) -> str:
     """A name unique in the app, ending in a hash of the fields whose change replaces the object,
     so a replacement gets a new name (names are unique per account and region)."""
-    resolved = Stack.of(scope).resolve(to_request_value(dict(identity)))
-    digest = hashlib.sha256(json.dumps(resolved, sort_keys=True, default=str).encode())
     base = Names.unique_resource_name(scope, max_length=63 - NAME_HASH_LENGTH - 1, separator="-")
-    return f"{base}-{digest.hexdigest()[:NAME_HASH_LENGTH]}"
+    return f"{base}-{identity_digest(scope, identity)[:NAME_HASH_LENGTH]}"
 
 
 def cleanrooms_ml_arn(scope: IConstruct, resource: str) -> str:

@@ -7,6 +7,7 @@ resource adds only the permissions it needs to the handler's managed policy.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -34,17 +35,41 @@ HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14
 HANDLER_CONCURRENCY = 5
 
 
+_CACHE_ATTRIBUTE = "_cleanrooms_ml_cdk_provider"
+
+
+def remember(target: object, attribute: str, value: object) -> None:
+    """Cache ``value`` on a Python construct object (objects made in JavaScript cannot hold it,
+    and then the lookup simply runs again)."""
+    with contextlib.suppress(AttributeError):
+        setattr(target, attribute, value)
+
+
 class CustomResourceProvider(Construct):
     """The stack's handler Lambda, its role and encrypted logs, and the provider framework."""
 
     @classmethod
     def of(cls, scope: IConstruct) -> CustomResourceProvider:
-        """The provider of ``scope``'s stack, created on first use."""
+        """The provider of ``scope``'s stack, created on first use.
+
+        Remembered on the Python objects of the scope and its stack, so a stack of N resources
+        does not pay N construct-tree searches through jsii.
+        """
+        cached = getattr(scope, _CACHE_ATTRIBUTE, None)
+        if isinstance(cached, CustomResourceProvider):
+            return cached
         stack = Stack.of(scope)
-        existing = stack.node.try_find_child(PROVIDER_ID)
-        if isinstance(existing, CustomResourceProvider):
-            return existing
-        return cls(stack, PROVIDER_ID)
+        provider = getattr(stack, _CACHE_ATTRIBUTE, None)
+        if not isinstance(provider, CustomResourceProvider):
+            existing = stack.node.try_find_child(PROVIDER_ID)
+            provider = (
+                existing
+                if isinstance(existing, CustomResourceProvider)
+                else cls(stack, PROVIDER_ID)
+            )
+            remember(stack, _CACHE_ATTRIBUTE, provider)
+        remember(scope, _CACHE_ATTRIBUTE, provider)
+        return provider
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import hashlib
-import json
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -14,7 +12,6 @@ from aws_cdk import (
     CfnWaitConditionHandle,
     Duration,
     RemovalPolicy,
-    Stack,
     Token,
 )
 from aws_cdk import aws_kms as kms
@@ -25,6 +22,7 @@ from ._custom_resource import (
     allow_handler,
     check_tags,
     default_name,
+    identity_digest,
     new_custom_resource,
     to_request_value,
     validate_fields,
@@ -194,13 +192,7 @@ class AudienceModel(Construct):
         wait with a new handle.
         """
         if self._ready is None:
-            digest = hashlib.sha256(
-                json.dumps(
-                    Stack.of(self).resolve(to_request_value(dict(self._identity))),
-                    sort_keys=True,
-                    default=str,
-                ).encode()
-            ).hexdigest()[:8]
+            digest = identity_digest(self, self._identity)[:8]
             handle = CfnWaitConditionHandle(self, f"ReadyHandle{digest}")
             cfn = self.resource.node.default_child
             assert isinstance(cfn, CfnResource)

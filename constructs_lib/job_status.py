@@ -28,11 +28,12 @@ from constructs import Construct, IConstruct
 
 from . import _contract, _defaults
 from ._nag import acknowledge
-from ._provider import CustomResourceProvider
+from ._provider import CustomResourceProvider, remember
 from ._service_role import ServiceRolePolicy
 from ._validation import check_int_range, fail
 
 TRACKER_ID = "JobStatusTracker"
+_CACHE_ATTRIBUTE = "_cleanrooms_ml_cdk_tracker"
 
 #: EventBridge ``source`` and ``detail-type`` of the event published when a tracked job ends.
 EVENT_SOURCE = "cleanrooms-ml-cdk.job-status"
@@ -201,14 +202,22 @@ class JobStatusTracker(Construct):
     @classmethod
     def of(cls, scope: IConstruct) -> JobStatusTracker:
         """The tracker of ``scope``'s stack, created with defaults on first use."""
+        cached = getattr(scope, _CACHE_ATTRIBUTE, None)
+        if isinstance(cached, JobStatusTracker):
+            return cached
         stack = Stack.of(scope)
-        found = stack.node.try_find_child(TRACKER_ID)  # the usual id: one cheap lookup
-        if isinstance(found, JobStatusTracker):
-            return found
-        for child in stack.node.children:  # created by the user under another id
-            if isinstance(child, JobStatusTracker):
-                return child
-        return cls(stack, TRACKER_ID)
+        tracker = getattr(stack, _CACHE_ATTRIBUTE, None)
+        if not isinstance(tracker, JobStatusTracker):
+            found = stack.node.try_find_child(TRACKER_ID)  # the usual id: one cheap lookup
+            if isinstance(found, JobStatusTracker):
+                tracker = found
+            else:  # created by the user under another id, or not yet
+                tracker = next(
+                    (c for c in stack.node.children if isinstance(c, JobStatusTracker)), None
+                ) or cls(stack, TRACKER_ID)
+            remember(stack, _CACHE_ATTRIBUTE, tracker)
+        remember(scope, _CACHE_ATTRIBUTE, tracker)
+        return tracker
 
     @staticmethod
     def state_machine_name_of(scope: IConstruct) -> str:
@@ -256,6 +265,7 @@ class JobStatusTracker(Construct):
                 "a stack has one job-status tracker: create it before the first audience "
                 "model or job, and only once",
             )
+        remember(stack, _CACHE_ATTRIBUTE, self)
         initial = (initial_interval or Duration.seconds(30)).to_seconds()
         maximum = (max_interval or Duration.minutes(5)).to_seconds()
         overall = (timeout or Duration.days(8)).to_seconds()
