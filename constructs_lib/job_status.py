@@ -12,6 +12,7 @@ unknown, and the state machine's own timeout is the backstop.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -65,6 +66,19 @@ class _Kind:
 _CLEAN_ROOMS_ML_IN_PROGRESS = ("CREATE_PENDING", "CREATE_IN_PROGRESS")
 _CLEAN_ROOMS_ML_FAILED = ("CREATE_FAILED", "DELETE_PENDING", "DELETE_IN_PROGRESS", "DELETE_FAILED")
 
+BEDROCK_KIND = _Kind(
+    _contract.KIND_BEDROCK_BATCH_INFERENCE_JOB,
+    "bedrock",
+    "getModelInvocationJob",
+    "bedrock:GetModelInvocationJob",
+    "JobIdentifier",
+    ("Submitted", "Validating", "Scheduled", "InProgress", "Stopping"),
+    ("Completed",),
+    ("Failed", "Stopped", "Expired"),
+    warning=("PartiallyCompleted",),
+    message_path="$.result.Message",
+)
+
 KINDS = (
     _Kind(
         _contract.KIND_AUDIENCE_MODEL,
@@ -86,18 +100,7 @@ KINDS = (
         ("ACTIVE",),
         _CLEAN_ROOMS_ML_FAILED,
     ),
-    _Kind(
-        _contract.KIND_BEDROCK_BATCH_INFERENCE_JOB,
-        "bedrock",
-        "getModelInvocationJob",
-        "bedrock:GetModelInvocationJob",
-        "JobIdentifier",
-        ("Submitted", "Validating", "Scheduled", "InProgress", "Stopping"),
-        ("Completed",),
-        ("Failed", "Stopped", "Expired"),
-        warning=("PartiallyCompleted",),
-        message_path="$.result.Message",
-    ),
+    BEDROCK_KIND,
 )
 
 EXPORT_KIND = _Kind(
@@ -112,18 +115,7 @@ EXPORT_KIND = _Kind(
 )
 
 #: The event path checks a Bedrock job's status like the poller, under its own state names.
-_EVENT_KIND = _Kind(
-    "EVENT_" + _contract.KIND_BEDROCK_BATCH_INFERENCE_JOB,
-    KINDS[2].service,
-    KINDS[2].action,
-    KINDS[2].iam_action,
-    KINDS[2].arn_parameter,
-    KINDS[2].in_progress,
-    KINDS[2].succeeded,
-    KINDS[2].failed,
-    warning=KINDS[2].warning,
-    message_path=KINDS[2].message_path,
-)
+_EVENT_KIND = dataclasses.replace(BEDROCK_KIND, name="EVENT_" + BEDROCK_KIND.name)
 
 #: Error names Step Functions gives throttling and server errors of SDK integrations.
 _SDK_ERROR_PREFIX = {"cleanroomsml": "CleanRoomsMl", "bedrock": "Bedrock"}
@@ -419,7 +411,7 @@ class JobStatusTracker(Construct):
         """A Bedrock "Batch Inference Job State Change" event reported the end: read the final
         status, stop the job's polling execution, and finish as the poller would have. Jobs the
         library does not track (no polling execution) and polls already done end quietly."""
-        kind = next(k for k in KINDS if k.name == _contract.KIND_BEDROCK_BATCH_INFERENCE_JOB)
+        kind = BEDROCK_KIND
         quiet = sfn.Succeed(self, "NotTrackedHere")
         describe = tasks.CallAwsService(
             self,
@@ -836,7 +828,7 @@ class JobStatusTracker(Construct):
         ServiceRolePolicy(scope, role).allow(
             ["states:StartExecution"], [self.state_machine.state_machine_arn]
         )
-        kind = next(k for k in KINDS if k.name == _contract.KIND_BEDROCK_BATCH_INFERENCE_JOB)
+        kind = BEDROCK_KIND
         return events.Rule(
             scope,
             "Rule",
