@@ -7,7 +7,7 @@ import datetime
 import enum
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from aws_cdk import ArnFormat, CustomResource, Duration, Names, RemovalPolicy, Stack
@@ -77,7 +77,14 @@ def validate_fields(
         )
 
 
-def check_tags(scope: IConstruct, tags: Mapping[str, str] | None, operation: str) -> None:
+def check_tags(
+    scope: IConstruct,
+    tags: Mapping[str, str] | None,
+    operation: str,
+    *,
+    service: str = SERVICE,
+    tag_shape: Callable[[dict[str, str]], Any] = dict,
+) -> None:
     """The documented tag rules: at most 50 per object (one is the handler's), keys of 1-128
     and values of 0-256 characters, no ``aws:`` prefix; plus the service model's limits."""
     if not tags or is_unresolved(dict(tags)):
@@ -96,7 +103,10 @@ def check_tags(scope: IConstruct, tags: Mapping[str, str] | None, operation: str
             raise fail(scope, "tags", key, "this tag key is reserved for the handler")
         if not isinstance(value, str):
             raise fail(scope, f"tags[{key!r}]", value, "tag values must be strings")
-    check_api_value(scope, "tags", dict(tags), service=SERVICE, operation=operation, member="tags")
+    # The service model's own limits, on the tags as the API takes them (``tag_shape``).
+    check_api_value(
+        scope, "tags", tag_shape(dict(tags)), service=service, operation=operation, member="tags"
+    )
 
 
 def identity_digest(scope: IConstruct, identity: Mapping[str, Any]) -> str:

@@ -172,17 +172,3 @@ def _check_length(
         raise fail(scope, prop, value, f"must have at least {meta['min']} {unit} (has {length})")
     if "max" in meta and length > meta["max"]:
         raise fail(scope, prop, value, f"must have at most {meta['max']} {unit} (has {length})")
-
-
-def exactly_one_or_none(
-    scope: IConstruct, existing_prop: str, existing: object, props_prop: str, props: object
-) -> None:
-    """'Bring your own resource or let the construct create one, never both'."""
-    if existing is not None and props is not None:
-        raise fail(
-            scope,
-            f"{existing_prop} + {props_prop}",
-            f"{existing_prop}=<given>, {props_prop}=<given>",
-            f"pass either an existing resource ({existing_prop}) or properties for a new one "
-            f"({props_prop}), never both",
-        )

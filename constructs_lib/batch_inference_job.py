@@ -11,16 +11,21 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from . import _contract, _defaults
-from ._custom_resource import RoleLike, default_name, new_custom_resource, role_arn_of
+from ._custom_resource import (
+    RoleLike,
+    check_tags,
+    default_name,
+    new_custom_resource,
+    role_arn_of,
+)
 from ._provider import CustomResourceProvider
-from ._validation import check_api_value, fail, is_unresolved
+from ._validation import check_api_value
 from .encryption_key import AudienceEncryptionKey, as_kms_key
 from .job_status import JobStatusTracker
 
 _SERVICE = "bedrock"
 _OPERATION = "CreateModelInvocationJob"
 _KMS_ACTIONS = ["kms:DescribeKey", "kms:CreateGrant", "kms:GenerateDataKey", "kms:Decrypt"]
-_MAX_USER_TAGS = 50 - 1
 
 
 class S3InputFormat(enum.Enum):
@@ -164,7 +169,13 @@ class BatchInferenceJob(Construct):
             check_api_value(
                 self, prop, value, service=_SERVICE, operation=_OPERATION, member=member
             )
-        _check_tags(self, tags)
+        check_tags(
+            self,
+            tags,
+            _OPERATION,
+            service=_SERVICE,
+            tag_shape=lambda user_tags: [{"key": k, "value": v} for k, v in user_tags.items()],
+        )
 
         JobStatusTracker.of(self)
         stack = Stack.of(self)
@@ -207,32 +218,3 @@ class BatchInferenceJob(Construct):
 
 def _drop_none(values: Mapping[str, object]) -> dict[str, object]:
     return {k: v for k, v in values.items() if v is not None}
-
-
-def _check_tags(scope: Construct, tags: Mapping[str, str] | None) -> None:
-    """Bedrock's tag rules: at most 49 user tags, no ``aws:`` prefix, the model's limits."""
-    if not tags or is_unresolved(dict(tags)):
-        return
-    if len(tags) > _MAX_USER_TAGS:
-        raise fail(
-            scope,
-            "tags",
-            f"{len(tags)} tags",
-            f"at most {_MAX_USER_TAGS} tags (50 per job, one is the handler's owner tag)",
-        )
-    for key in tags:
-        if key.lower().startswith("aws:") or key == _contract.OWNER_TAG:
-            raise fail(
-                scope,
-                "tags",
-                key,
-                "tag keys must not start with 'aws:' and the owner tag key is reserved",
-            )
-    check_api_value(
-        scope,
-        "tags",
-        [{"key": k, "value": v} for k, v in tags.items()],
-        service=_SERVICE,
-        operation=_OPERATION,
-        member="tags",
-    )

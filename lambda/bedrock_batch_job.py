@@ -63,12 +63,9 @@ def on_update(
 ) -> Result:
     if lifecycle.changed_fields(old.request, props.request):
         return on_create(props, client, tracker)
-    removed = sorted(key for key in old.tags if key not in props.tags and key != OWNER_TAG)
-    changed = {k: v for k, v in props.tags.items() if old.tags.get(k) != v}
-    if removed:
-        lifecycle.call(client, "UntagResource", resourceARN=physical_id, tagKeys=removed)
-    if changed:
-        lifecycle.call(client, "TagResource", resourceARN=physical_id, tags=_tag_list(changed))
+    lifecycle.update_tags(
+        client, physical_id, old.tags, props.tags, arn_parameter="resourceARN", tag_shape=_tag_list
+    )
     return _result(physical_id, props)
 
 

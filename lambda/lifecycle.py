@@ -153,14 +153,25 @@ def tags_of(client: Any, arn: str) -> dict[str, str]:
     return tags
 
 
-def update_tags(client: Any, arn: str, old: Mapping[str, str], new: Mapping[str, str]) -> None:
-    """Bring the user tags of ``arn`` from ``old`` to ``new`` in place (owner tag untouched)."""
+def update_tags(
+    client: Any,
+    arn: str,
+    old: Mapping[str, str],
+    new: Mapping[str, str],
+    *,
+    arn_parameter: str = "resourceArn",
+    tag_shape: Callable[[dict[str, str]], Any] = dict,
+) -> None:
+    """Bring the user tags of ``arn`` from ``old`` to ``new`` in place (owner tag untouched).
+
+    ``arn_parameter`` and ``tag_shape`` adapt the calls to a service's spelling (Bedrock says
+    ``resourceARN`` and takes a list of ``{"key", "value"}``)."""
     removed = sorted(key for key in old if key not in new and key != OWNER_TAG)
     changed = {key: value for key, value in new.items() if old.get(key) != value}
     if removed:
-        call(client, "UntagResource", resourceArn=arn, tagKeys=removed)
+        call(client, "UntagResource", **{arn_parameter: arn}, tagKeys=removed)
     if changed:
-        call(client, "TagResource", resourceArn=arn, tags=changed)
+        call(client, "TagResource", **{arn_parameter: arn}, tags=tag_shape(changed))
 
 
 def result(kind: Kind, arn: str, props: Props) -> Result:

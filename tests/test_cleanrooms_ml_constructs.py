@@ -303,6 +303,16 @@ def test_contract_names_match_the_handler() -> None:
     assert _contract.CONFIGURED_AUDIENCE_MODEL == cam_handler.RESOURCE_TYPE
     assert _contract.CONFIGURED_AUDIENCE_MODEL_POLICY == policy_handler.RESOURCE_TYPE
     assert _contract.AUDIENCE_GENERATION_JOB == job_handler.RESOURCE_TYPE
+    import bedrock_batch_job
+    import tracking
+
+    assert _contract.BEDROCK_BATCH_INFERENCE_JOB == bedrock_batch_job.RESOURCE_TYPE
+    assert _contract.SIGNAL_URL_PROPERTY == lifecycle.SIGNAL_URL_PROPERTY
+    assert _contract.STATE_MACHINE_ENV == tracking.STATE_MACHINE_ENV
+    assert _contract.SIGNAL_ACTION == tracking.SIGNAL_ACTION
+    assert _contract.KIND_AUDIENCE_MODEL == tracking.KIND_AUDIENCE_MODEL
+    assert _contract.KIND_AUDIENCE_GENERATION_JOB == tracking.KIND_AUDIENCE_GENERATION_JOB
+    assert _contract.KIND_BEDROCK_BATCH_INFERENCE_JOB == tracking.KIND_BEDROCK_BATCH_INFERENCE_JOB
     module, function = _contract.HANDLER.split(".")
     assert (Path(__file__).parent.parent / "lambda" / f"{module}.py").exists()
     assert callable(getattr(__import__(module), function))
