@@ -11,6 +11,14 @@ from .audience_generation_job import (
     WorkerComputeConfiguration,
     WorkerComputeType,
 )
+from .audience_generation_workflow import (
+    INVALID_INPUT,
+    WORKFLOW_EVENT_DETAIL_TYPE,
+    WORKFLOW_EVENT_SOURCE,
+    AudienceExportSize,
+    AudienceGenerationWorkflow,
+    BatchInferenceStep,
+)
 from .audience_model import AudienceModel, IAudienceModel
 from .batch_inference_job import (
     BatchInferenceJob,
@@ -38,13 +46,19 @@ from .training_dataset import ColumnType, TrainingDataColumn, TrainingDataset
 __all__ = [
     "EVENT_DETAIL_TYPE",
     "EVENT_SOURCE",
+    "INVALID_INPUT",
+    "WORKFLOW_EVENT_DETAIL_TYPE",
+    "WORKFLOW_EVENT_SOURCE",
     "AudienceEncryptionKey",
+    "AudienceExportSize",
     "AudienceGenerationJob",
+    "AudienceGenerationWorkflow",
     "AudienceModel",
     "AudienceOutputConfig",
     "AudienceSizeConfig",
     "AudienceSizeType",
     "BatchInferenceJob",
+    "BatchInferenceStep",
     "BatchVpcConfig",
     "BedrockBatchInferenceRole",
     "CleanRoomsMlServiceRole",

@@ -38,3 +38,10 @@ SIGNAL_ACTION = "SignalWaitCondition"
 KIND_AUDIENCE_EXPORT_JOB = "AUDIENCE_EXPORT_JOB"
 
 BEDROCK_BATCH_INFERENCE_JOB = "Custom::BedrockBatchInferenceJob"
+
+#: Handler event (from the audience-generation workflow) that checks and completes a run's input.
+PREPARE_ACTION = "PrepareAudienceGeneration"
+#: Error name of a rejected workflow input (the handler's exception class).
+WORKFLOW_INPUT_ERROR = "WorkflowInputError"
+#: Tag on every job the workflow starts: the execution that started it.
+EXECUTION_TAG = "cleanrooms-ml-cdk:execution"

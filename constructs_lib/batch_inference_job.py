@@ -25,7 +25,7 @@ from .job_status import JobStatusTracker
 
 _SERVICE = "bedrock"
 _OPERATION = "CreateModelInvocationJob"
-_KMS_ACTIONS = ["kms:DescribeKey", "kms:CreateGrant", "kms:GenerateDataKey", "kms:Decrypt"]
+KMS_ACTIONS = ["kms:DescribeKey", "kms:CreateGrant", "kms:GenerateDataKey", "kms:Decrypt"]
 
 
 class S3InputFormat(enum.Enum):
@@ -199,7 +199,7 @@ class BatchInferenceJob(Construct):
         )
         provider.allow_pass_role(role_arn, _defaults.BEDROCK_PRINCIPAL)
         if key is not None and not isinstance(key, str):
-            provider.allow(_KMS_ACTIONS, [key.key_arn])
+            provider.allow(KMS_ACTIONS, [key.key_arn])
         self.resource = new_custom_resource(
             self,
             resource_type=_contract.BEDROCK_BATCH_INFERENCE_JOB,

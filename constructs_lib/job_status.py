@@ -31,6 +31,7 @@ from . import _contract, _defaults
 from ._nag import acknowledge
 from ._provider import CustomResourceProvider, remember
 from ._service_role import ServiceRolePolicy
+from ._state_machines import allow_logs_and_tracing, any_of, retry_with_jitter, transient_errors
 from ._validation import check_int_range, fail
 
 TRACKER_ID = "JobStatusTracker"
@@ -116,10 +117,6 @@ EXPORT_KIND = _Kind(
 
 #: The event path checks a Bedrock job's status like the poller, under its own state names.
 _EVENT_KIND = dataclasses.replace(BEDROCK_KIND, name="EVENT_" + BEDROCK_KIND.name)
-
-#: Error names Step Functions gives throttling and server errors of SDK integrations.
-_SDK_ERROR_PREFIX = {"cleanroomsml": "CleanRoomsMl", "bedrock": "Bedrock"}
-_TRANSIENT = ("ThrottlingException", "InternalServerException", "ServiceUnavailableException")
 
 
 #: State transitions of one execution: the start states, each poll, each further polling loop
@@ -427,7 +424,7 @@ class JobStatusTracker(Construct):
         describe.add_catch(
             quiet, errors=["Sfn.ExecutionDoesNotExistException"], result_path=sfn.JsonPath.DISCARD
         )
-        _retry_with_jitter(describe, ["Sfn.ThrottlingException", "Sfn.SfnException"], 4)
+        retry_with_jitter(describe, ["Sfn.ThrottlingException", "Sfn.SfnException"], 4)
         get = tasks.CallAwsService(
             self,
             "GetAfterEvent",
@@ -438,7 +435,7 @@ class JobStatusTracker(Construct):
             parameters={f"{kind.arn_parameter}.$": "$.arn"},
             result_path="$.result",
         )
-        self._handle_errors(get, _EVENT_KIND, _SDK_ERROR_PREFIX[kind.service], finish)
+        self._handle_errors(get, _EVENT_KIND, finish)
         stop = tasks.CallAwsService(
             self,
             "StopPoller",
@@ -457,7 +454,7 @@ class JobStatusTracker(Construct):
         stop.next(check)
         ended = (
             sfn.Choice(self, "EndedPerEvent")
-            .when(_any_of("$.result.Status", [*kind.succeeded, *kind.warning, *kind.failed]), stop)
+            .when(any_of("$.result.Status", [*kind.succeeded, *kind.warning, *kind.failed]), stop)
             .otherwise(quiet)
         )
         running = (
@@ -480,7 +477,6 @@ class JobStatusTracker(Construct):
     def _poll(
         self, kind: _Kind, in_progress: sfn.IChainable, finish: sfn.IChainable
     ) -> sfn.IChainable:
-        prefix = _SDK_ERROR_PREFIX[kind.service]
         task = tasks.CallAwsService(
             self,
             f"Get{kind.name}",
@@ -491,16 +487,14 @@ class JobStatusTracker(Construct):
             parameters={f"{kind.arn_parameter}.$": "$.arn"},
             result_path="$.result",
         )
-        self._handle_errors(task, kind, prefix, finish)
+        self._handle_errors(task, kind, finish)
         return task.next(self._check(kind, in_progress, finish))
 
     def _handle_errors(
-        self, task: tasks.CallAwsService, kind: _Kind, prefix: str, finish: sfn.IChainable
+        self, task: tasks.CallAwsService, kind: _Kind, finish: sfn.IChainable
     ) -> None:
         """Retry throttling and 5xx with jittered back-off; fail on anything else."""
-        _retry_with_jitter(
-            task, [f"{prefix}.{name}" for name in _TRANSIENT] + [f"{prefix}.{prefix}Exception"], 6
-        )
+        retry_with_jitter(task, transient_errors(kind.service), 6)
         task.add_catch(
             self._outcome(f"{kind.name}CallFailed", CALL_FAILED, finish, "$.error.Cause"),
             errors=["States.ALL"],
@@ -521,7 +515,7 @@ class JobStatusTracker(Construct):
             result_selector={"jobs.$": "$.AudienceExportJobs"},
             result_path="$.listed",
         )
-        self._handle_errors(listed, kind, _SDK_ERROR_PREFIX[kind.service], finish)
+        self._handle_errors(listed, kind, finish)
         match = (
             sfn.Choice(self, "IsRequestedExport")
             .when(
@@ -556,9 +550,9 @@ class JobStatusTracker(Construct):
         status = "$.result.Status"
         failure_cause = self._cause(kind, finish)
         check = sfn.Choice(self, f"Check{kind.name}")
-        check.when(_any_of(status, kind.in_progress), in_progress)
+        check.when(any_of(status, kind.in_progress), in_progress)
         check.when(
-            _any_of(status, kind.succeeded),
+            any_of(status, kind.succeeded),
             self._outcome(
                 f"{kind.name}Succeeded",
                 SUCCEEDED,
@@ -568,7 +562,7 @@ class JobStatusTracker(Construct):
         )
         if kind.warning:
             check.when(
-                _any_of(status, kind.warning),
+                any_of(status, kind.warning),
                 self._outcome(
                     f"{kind.name}Warning",
                     SUCCEEDED_WITH_WARNINGS,
@@ -576,7 +570,7 @@ class JobStatusTracker(Construct):
                     "States.Format('status {}', $.result.Status)",
                 ),
             )
-        check.when(_any_of(status, kind.failed), failure_cause)
+        check.when(any_of(status, kind.failed), failure_cause)
         check.otherwise(
             self._outcome(
                 f"{kind.name}UnknownStatus",
@@ -704,7 +698,7 @@ class JobStatusTracker(Construct):
             ],
             result_path=sfn.JsonPath.DISCARD,
         )
-        _retry_with_jitter(publish, ["EventBridge.EventBridgeException", "States.TaskFailed"], 4)
+        retry_with_jitter(publish, ["EventBridge.EventBridgeException", "States.TaskFailed"], 4)
         signal = tasks.LambdaInvoke(
             self,
             "SignalWaitCondition",
@@ -789,31 +783,7 @@ class JobStatusTracker(Construct):
             "bedrock-<hash of the job ARN>: found and stopped when the job's end event arrives.",
         )
         self._permissions.allow(["lambda:InvokeFunction"], [provider.handler.function_arn])
-        self._permissions.allow(
-            [
-                "logs:CreateLogDelivery",
-                "logs:GetLogDelivery",
-                "logs:UpdateLogDelivery",
-                "logs:DeleteLogDelivery",
-                "logs:ListLogDeliveries",
-                "logs:PutResourcePolicy",
-                "logs:DescribeResourcePolicies",
-                "logs:DescribeLogGroups",
-            ],
-            ["*"],
-            wildcard_reason="CloudWatch Logs log-delivery actions for Step Functions logging "
-            "support no resource-level permissions.",
-        )
-        self._permissions.allow(
-            [
-                "xray:PutTraceSegments",
-                "xray:PutTelemetryRecords",
-                "xray:GetSamplingRules",
-                "xray:GetSamplingTargets",
-            ],
-            ["*"],
-            wildcard_reason="X-Ray trace actions support no resource-level permissions.",
-        )
+        allow_logs_and_tracing(self._permissions)
         return self._permissions.require_policy()
 
     def _bedrock_rule(self) -> events.Rule:
@@ -882,23 +852,6 @@ class JobStatusTracker(Construct):
             "HIPAA.Security-CloudWatchAlarmAction",
         )
         return alarm
-
-
-def _retry_with_jitter(task: sfn.TaskStateBase, errors: Sequence[str], attempts: int) -> None:
-    """Retry ``errors`` with exponential back-off (2 s doubling, capped at 60 s) and full jitter."""
-    task.add_retry(
-        errors=list(errors),
-        interval=Duration.seconds(2),
-        backoff_rate=2,
-        max_attempts=attempts,
-        max_delay=Duration.seconds(60),
-        jitter_strategy=sfn.JitterType.FULL,
-    )
-
-
-def _any_of(path: str, values: Sequence[str]) -> sfn.Condition:
-    conditions = [sfn.Condition.string_equals(path, value) for value in values]
-    return conditions[0] if len(conditions) == 1 else sfn.Condition.or_(*conditions)
 
 
 def state_machine_arn_of(scope: IConstruct) -> str:

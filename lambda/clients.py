@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
@@ -46,3 +47,10 @@ def new_session() -> boto3.session.Session:
 def client(service: str, region_name: str | None = None) -> Any:
     """A cached client for ``service`` (kept across warm invocations)."""
     return new_session().client(service, region_name=region_name, config=CLIENT_CONFIG)
+
+
+@functools.cache
+def service_model(service: str) -> Any:
+    """The bundled model of ``service``: checks requests without a client or a region."""
+    _use_bundled_models()
+    return botocore.session.get_session().get_service_model(service)

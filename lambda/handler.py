@@ -23,6 +23,7 @@ import clients
 import configured_audience_model
 import configured_audience_model_policy
 import tracking
+import workflow_input
 from errors import HandlerError
 from lifecycle import Result, owner_tag_value, parse_props
 
@@ -74,6 +75,8 @@ def on_event(event: Mapping[str, Any], context: Any = None) -> Result:
 def _dispatch(event: Mapping[str, Any]) -> Result:
     if event.get("Action") == tracking.SIGNAL_ACTION:
         return tracking.signal_wait_condition(event)
+    if event.get("Action") == workflow_input.PREPARE_ACTION:
+        return workflow_input.prepare(event)
     resource_type = str(event.get("ResourceType", ""))
     module = RESOURCES.get(resource_type)
     if module is None:

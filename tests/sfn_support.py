@@ -11,6 +11,10 @@ AWS SDK integrations; this helper fills exactly those gaps and nothing else:
 - moto names SDK errors by its own service-name table: the two services are added to it
   (``CleanRoomsMl.ThrottlingException``, ``Bedrock.ThrottlingException``, as Step Functions names
   them);
+- moto's optimized Step Functions integration (``states:startExecution``, ``.sync:2``) hands the
+  definition's PascalCase parameters to boto unchanged and returns boto's camelCase: its two
+  normalisation hooks (no-ops in moto) are filled in with the same model-based mapping, and an
+  unnamed nested execution gets a UUID name as in Step Functions;
 - Lambda needs Docker in moto: the signal task invokes the real handler module in-process;
 - retry back-off is recorded instead of slept.
 """
@@ -21,6 +25,7 @@ import io
 import json
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,6 +41,9 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_aws_sdk as aws_sdk_task,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_sfn as sfn_task,
+)
 
 from tests.handler_support import new_client
 
@@ -44,21 +52,26 @@ ACCOUNT = "123456789012"
 HANDLER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:handler"
 
 
-def machine_name_of(template: dict[str, Any]) -> str:
-    """The state machine's physical name (the definition refers to its own executions by it)."""
+def _machine(template: dict[str, Any], name_contains: str | None) -> dict[str, Any]:
     [machine] = [
-        r for r in template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"
+        r
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::StepFunctions::StateMachine"
+        and (name_contains is None or name_contains in r["Properties"]["StateMachineName"])
     ]
-    name: str = machine["Properties"]["StateMachineName"]
+    return machine
+
+
+def machine_name_of(template: dict[str, Any], name_contains: str | None = None) -> str:
+    """A state machine's physical name (the definition refers to its own executions by it):
+    the only one of ``template``, or the one whose name contains ``name_contains``."""
+    name: str = _machine(template, name_contains)["Properties"]["StateMachineName"]
     return name
 
 
-def definition_of(template: dict[str, Any]) -> str:
-    """The state machine's definition with CloudFormation tokens resolved to test values."""
-    [machine] = [
-        r for r in template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"
-    ]
-    body = machine["Properties"]["DefinitionString"]
+def definition_of(template: dict[str, Any], name_contains: str | None = None) -> str:
+    """A state machine's definition with CloudFormation tokens resolved to test values."""
+    body = _machine(template, name_contains)["Properties"]["DefinitionString"]
     parts = body["Fn::Join"][1] if isinstance(body, dict) else [body]
     return "".join(_resolve(part, template) for part in parts)
 
@@ -75,10 +88,22 @@ def _resolve(part: Any, template: dict[str, Any]) -> str:
     }
     if ref in pseudo:
         return pseudo[ref]
+    if ref in template["Resources"]:
+        resource = template["Resources"][ref]
+        if resource["Type"] == "AWS::StepFunctions::StateMachine":
+            name = resource["Properties"]["StateMachineName"]
+            return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
+        if resource["Type"] == "AWS::S3::Bucket":
+            return ref.lower()
     if "Fn::GetAtt" in part:
         logical_id, _ = part["Fn::GetAtt"]
-        if template["Resources"][logical_id]["Type"] == "AWS::Lambda::Function":
+        resource_type = template["Resources"][logical_id]["Type"]
+        if resource_type == "AWS::Lambda::Function":
             return HANDLER_ARN
+        if resource_type == "AWS::IAM::Role":
+            return f"arn:aws:iam::{ACCOUNT}:role/{logical_id}"
+        if resource_type == "AWS::KMS::Key":
+            return f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{logical_id}"
     raise AssertionError(f"unresolved token in the definition: {part}")
 
 
@@ -87,16 +112,17 @@ def _pascal(name: str) -> str:
 
 
 def to_api_casing(shape: Any, value: Any) -> Any:
-    """PascalCase parameters (as Step Functions sends them) -> the API's member names."""
+    """PascalCase parameters (as Step Functions sends them) -> the API's member names. Any
+    other spelling of a member (camelCase included) fails, as it would in Step Functions."""
     if shape is None:
         return value
     if shape.type_name == "structure" and isinstance(value, dict):
-        by_lower = {name.lower(): name for name in shape.members}
+        by_pascal = {_pascal(name): name for name in shape.members}
         out = {}
         for key, item in value.items():
-            member = by_lower.get(key.lower())
+            member = by_pascal.get(key)
             if member is None:
-                raise AssertionError(f"{key} is not a member of {shape.name}")
+                raise AssertionError(f"{key} is not a PascalCase member of {shape.name}")
             out[member] = to_api_casing(shape.members[member], item)
         return out
     if shape.type_name == "list" and isinstance(value, list):
@@ -146,6 +172,45 @@ class CasingBridge:
             return to_sfn_casing(operation.output_shape, answer)
 
         return call
+
+
+def _sfn_operation(task: Any, action: str | None) -> Any:
+    client = boto3.client("stepfunctions", region_name=REGION)
+    method = action or task._get_boto_service_action()
+    return client.meta.service_model.operation_model(client.meta.method_to_api_mapping[method])
+
+
+def _sfn_parameters(
+    task: Any,
+    parameters: dict[str, Any],
+    boto_service_name: str | None = None,
+    service_action_name: str | None = None,
+) -> None:
+    _ORIGINAL_SFN_PARAMETERS(task, parameters, boto_service_name, service_action_name)
+    operation = _sfn_operation(task, service_action_name)
+    converted = to_api_casing(operation.input_shape, parameters)
+    if operation.name == "StartExecution":
+        # Step Functions names an unnamed execution with a UUID (moto would name it "None").
+        converted.setdefault("name", str(uuid.uuid4()))
+    parameters.clear()
+    parameters.update(converted)
+
+
+def _sfn_response(
+    task: Any,
+    response: Any,
+    boto_service_name: str | None = None,
+    service_action_name: str | None = None,
+) -> None:
+    if not isinstance(response, dict):
+        return
+    converted = to_sfn_casing(_sfn_operation(task, service_action_name).output_shape, response)
+    response.clear()
+    response.update(converted)
+
+
+_ORIGINAL_SFN_PARAMETERS = sfn_task.StateTaskServiceSfn._normalise_parameters
+_ORIGINAL_SFN_RESPONSE = sfn_task.StateTaskServiceSfn._normalise_response
 
 
 class _Lambda:
@@ -239,6 +304,8 @@ def interpreter(
         return fake_lambda
 
     aws_sdk_task.boto_client_for = sdk_factory
+    sfn_task.StateTaskServiceSfn._normalise_parameters = _sfn_parameters  # type: ignore[method-assign]
+    sfn_task.StateTaskServiceSfn._normalise_response = _sfn_response  # type: ignore[method-assign]
     lambda_eval_utils.boto_client_for = lambda_factory
     retrier_decl.time = _RecordingTime(backoffs)  # type: ignore[assignment]
     aws_sdk_task._SERVICE_ERROR_NAMES.update({"cleanroomsml": "CleanRoomsMl", "bedrock": "Bedrock"})
@@ -253,7 +320,14 @@ def interpreter(
             ]["QueueArn"]
             events.put_rule(
                 Name="outcomes",
-                EventPattern=json.dumps({"source": ["cleanrooms-ml-cdk.job-status"]}),
+                EventPattern=json.dumps(
+                    {
+                        "source": [
+                            "cleanrooms-ml-cdk.job-status",
+                            "cleanrooms-ml-cdk.audience-generation",
+                        ]
+                    }
+                ),
             )
             events.put_targets(Rule="outcomes", Targets=[{"Id": "q", "Arn": queue_arn}])
 
@@ -326,11 +400,14 @@ def interpreter(
                 return wait_for(start(definition, execution_input, execution_name, machine_name))
 
             run.start = start  # type: ignore[attr-defined]
+            run.machine = machine_for  # type: ignore[attr-defined]
             run.wait_for = wait_for  # type: ignore[attr-defined]
             run.describe = sfn.describe_execution  # type: ignore[attr-defined]
             yield run
     finally:
         aws_sdk_task.boto_client_for = original_factory
+        sfn_task.StateTaskServiceSfn._normalise_parameters = _ORIGINAL_SFN_PARAMETERS  # type: ignore[method-assign]
+        sfn_task.StateTaskServiceSfn._normalise_response = _ORIGINAL_SFN_RESPONSE  # type: ignore[method-assign]
         lambda_eval_utils.boto_client_for = original_lambda_factory
         retrier_decl.time = original_time
 

@@ -313,6 +313,11 @@ def test_contract_names_match_the_handler() -> None:
     assert _contract.KIND_AUDIENCE_MODEL == tracking.KIND_AUDIENCE_MODEL
     assert _contract.KIND_AUDIENCE_GENERATION_JOB == tracking.KIND_AUDIENCE_GENERATION_JOB
     assert _contract.KIND_BEDROCK_BATCH_INFERENCE_JOB == tracking.KIND_BEDROCK_BATCH_INFERENCE_JOB
+    import workflow_input
+
+    assert _contract.PREPARE_ACTION == workflow_input.PREPARE_ACTION
+    assert workflow_input.WorkflowInputError.__name__ == _contract.WORKFLOW_INPUT_ERROR
+    assert _contract.EXECUTION_TAG == workflow_input.EXECUTION_TAG
     module, function = _contract.HANDLER.split(".")
     assert (Path(__file__).parent.parent / "lambda" / f"{module}.py").exists()
     assert callable(getattr(__import__(module), function))

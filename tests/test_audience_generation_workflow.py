@@ -1,0 +1,577 @@
+"""The synthesized audience-generation workflow, executed by moto's Step Functions interpreter
+together with the stack's job-status state machine (its nested executions)."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from botocore.stub import ANY, Stubber
+from botocore.utils import ArgumentGenerator
+
+from constructs_lib import (
+    AudienceEncryptionKey,
+    AudienceExportSize,
+    AudienceGenerationWorkflow,
+    AudienceSizeType,
+    BatchInferenceStep,
+    BedrockBatchInferenceRole,
+    CleanRoomsMlServiceRole,
+    JobStatusTracker,
+    SeedAudienceBucket,
+)
+from tests.conftest import Synthesized, assert_cfn_lint_clean, synth_stack
+from tests.handler_support import new_client
+from tests.sfn_support import ACCOUNT, REGION, Run, definition_of, interpreter, machine_name_of
+
+CAM_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:configured-audience-model/c-1"
+JOB_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:audience-generation-job/j-1"
+BEDROCK_ARN = "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/abcdefghijkl"
+SEED_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/SeedRole"
+NOW = datetime.datetime(2024, 7, 1, tzinfo=datetime.UTC)
+
+
+@dataclass
+class Machines:
+    workflow: str
+    workflow_name: str
+    tracker: str
+    tracker_name: str
+    synthesized: Synthesized
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """What the definition hands the input check (resolved test values of the stack's
+        bucket and role)."""
+        states = json.loads(self.workflow)["States"]
+        settings: dict[str, Any] = states["CheckInput"]["Parameters"]["Payload"]["Settings"]
+        return settings
+
+
+def _job_name(prefix: str, execution: str) -> str:
+    return f"{prefix}-{hashlib.sha256(execution.encode()).hexdigest()[:16]}"
+
+
+def _fast_tracker(stack: cdk.Stack) -> None:
+    # Jobs that end at the first poll never wait; others wait one second per poll.
+    JobStatusTracker(
+        stack,
+        "JobStatusTracker",
+        initial_interval=cdk.Duration.seconds(1),
+        max_interval=cdk.Duration.seconds(1),
+        timeout=cdk.Duration.hours(1),
+    )
+
+
+def _machines(synthesized: Synthesized) -> Machines:
+    return Machines(
+        workflow=definition_of(synthesized.raw, "Workflow"),
+        workflow_name=machine_name_of(synthesized.raw, "Workflow"),
+        tracker=definition_of(synthesized.raw, "-job-status"),
+        tracker_name=machine_name_of(synthesized.raw, "-job-status"),
+        synthesized=synthesized,
+    )
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory: pytest.TempPathFactory) -> Machines:
+    """GIVEN a workflow with an S3 trigger, one export size and a Bedrock step."""
+
+    def build(stack: cdk.Stack) -> None:
+        _fast_tracker(stack)
+        key = AudienceEncryptionKey(stack, "Key")
+        seeds = SeedAudienceBucket(stack, "Seeds", encryption_key=key)
+        role = CleanRoomsMlServiceRole(
+            stack, "SeedRole", seed_bucket=seeds.bucket, seed_prefix="seeds/", encryption_key=key
+        )
+        bedrock_role = BedrockBatchInferenceRole(
+            stack,
+            "BedrockRole",
+            input_bucket=seeds.bucket,
+            input_prefix="batch-input/",
+            output_bucket=seeds.bucket,
+            output_prefix="batch-output/",
+            encryption_key=key,
+        )
+        AudienceGenerationWorkflow(
+            stack,
+            "Workflow",
+            configured_audience_model=CAM_ARN,
+            seed_role=role,
+            seed_bucket=seeds,
+            seed_prefix="seeds/",
+            job_name_prefix="lookalike",
+            tags={"team": "ads"},
+            export_sizes=[AudienceExportSize(AudienceSizeType.ABSOLUTE, 10000)],
+            batch_inference=BatchInferenceStep(
+                model_id="anthropic.claude-3-haiku-20240307-v1:0",
+                role=bedrock_role,
+                input_s3_uri=seeds.s3_uri("batch-input/"),
+                output_s3_uri=seeds.s3_uri("batch-output/"),
+                output_encryption_key=key,
+                timeout_duration_in_hours=24,
+            ),
+        )
+
+    return _machines(synth_stack(tmp_path_factory.mktemp("workflow-full"), build))
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory) -> Machines:
+    """GIVEN a manual-only workflow: no S3 trigger, no export, no Bedrock step."""
+
+    def build(stack: cdk.Stack) -> None:
+        _fast_tracker(stack)
+        AudienceGenerationWorkflow(
+            stack, "Workflow", configured_audience_model=CAM_ARN, seed_role=SEED_ROLE_ARN
+        )
+
+    return _machines(synth_stack(tmp_path_factory.mktemp("workflow-plain"), build))
+
+
+# ---- scripted service answers ------------------------------------------------------------------
+
+
+def _job(status: str, message: str | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "createTime": NOW,
+        "updateTime": NOW,
+        "audienceGenerationJobArn": JOB_ARN,
+        "name": "j",
+        "status": status,
+        "configuredAudienceModelArn": CAM_ARN,
+    }
+    if message:
+        answer["statusDetails"] = {"message": message}
+    return answer
+
+
+def _export(name: str, status: str, message: str | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "createTime": NOW,
+        "updateTime": NOW,
+        "name": name,
+        "audienceGenerationJobArn": JOB_ARN,
+        "audienceSize": {"type": "ABSOLUTE", "value": 10000},
+        "status": status,
+    }
+    if message:
+        answer["statusDetails"] = {"message": message}
+    return answer
+
+
+def _bedrock(status: str) -> dict[str, Any]:
+    return {
+        "jobArn": BEDROCK_ARN,
+        "jobName": "batch",
+        "modelId": "anthropic.claude-3-haiku-20240307-v1:0",
+        "roleArn": f"arn:aws:iam::{ACCOUNT}:role/BedrockRole",
+        "status": status,
+        "submitTime": NOW,
+        "lastModifiedTime": NOW,
+        "inputDataConfig": {"s3InputDataConfig": {"s3Uri": "s3://b/in/"}},
+        "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": "s3://b/out/"}},
+    }
+
+
+def _stubbers() -> dict[str, Stubber]:
+    stubbers = {service: Stubber(new_client(service)) for service in ("cleanroomsml", "bedrock")}
+    for stubber in stubbers.values():
+        stubber.activate()
+    return stubbers
+
+
+@contextmanager
+def _running(machines: Machines, stubbers: dict[str, Stubber]) -> Iterator[Any]:
+    with interpreter(stubbers) as run:
+        run.machine(machines.tracker, machines.tracker_name)
+        yield run
+
+
+def _run(run: Any, machines: Machines, execution_input: dict[str, Any], name: str) -> Run:
+    result: Run = run(machines.workflow, execution_input, name, machines.workflow_name)
+    return result
+
+
+def _states_entered(result: Run) -> list[str]:
+    return [
+        e["stateEnteredEventDetails"]["name"]
+        for e in result.history
+        if "stateEnteredEventDetails" in e
+    ]
+
+
+def _workflow_events(result: Run) -> list[dict[str, Any]]:
+    return [e for e in result.events if e["source"] == "cleanrooms-ml-cdk.audience-generation"]
+
+
+def _s3_event(bucket: str, key: str) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "e-1",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": ACCOUNT,
+        "region": REGION,
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": {"key": key, "size": 42, "etag": "abc", "sequencer": "0062E99A88DC407460"},
+            "request-id": "r-1",
+            "requester": ACCOUNT,
+            "reason": "PutObject",
+        },
+    }
+
+
+def _skeleton() -> dict[str, Any]:
+    """What ``aws cleanroomsml start-audience-generation-job --generate-cli-skeleton`` prints."""
+    shape = new_client("cleanroomsml").meta.service_model.operation_model(
+        "StartAudienceGenerationJob"
+    )
+    skeleton: dict[str, Any] = ArgumentGenerator().generate_skeleton(shape.input_shape)
+    return skeleton
+
+
+def _cli_input() -> dict[str, Any]:
+    """A team's filled-in ``--cli-input-json`` file (an S3 seed in a collaboration)."""
+    given = _skeleton()
+    given["name"] = "weekly-lookalikes"
+    given["configuredAudienceModelArn"] = CAM_ARN
+    given["seedAudience"] = {
+        "dataSource": {"s3Uri": "s3://team-seeds/seeds/weekly.jsonl"},
+        "roleArn": SEED_ROLE_ARN,
+    }
+    given["includeSeedInOutput"] = True
+    given["collaborationId"] = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    given["description"] = "weekly run"
+    given["tags"] = {"cost-center": "42"}
+    return given
+
+
+# ---- S3-triggered run ----------------------------------------------------------------------------
+
+
+def test_new_seed_file_runs_generation_export_and_batch_inference(full: Machines) -> None:
+    # GIVEN services that accept every start and report each job done at its first poll
+    stubbers = _stubbers()
+    cleanrooms, bedrock = stubbers["cleanroomsml"], stubbers["bedrock"]
+    bucket = full.settings["seedBucket"]
+    uri = f"s3://{bucket}/seeds/new.jsonl"
+    digest = hashlib.sha256(f"{bucket}/seeds/new.jsonl/0062E99A88DC407460".encode()).hexdigest()
+    execution = f"s3-{digest}"
+    job_name = _job_name("lookalike", execution)
+    cleanrooms.add_response(
+        "start_audience_generation_job",
+        {"audienceGenerationJobArn": JOB_ARN},
+        {
+            "name": job_name,
+            "configuredAudienceModelArn": CAM_ARN,
+            "seedAudience": {
+                "dataSource": {"s3Uri": uri},
+                "roleArn": full.settings["roleArn"],
+            },
+            "includeSeedInOutput": False,
+            "description": f"Lookalike audience for the seed {uri}",
+            "tags": {"team": "ads", "cleanrooms-ml-cdk:execution": execution},
+        },
+    )
+    cleanrooms.add_response("get_audience_generation_job", _job("ACTIVE"))
+    export_name = f"{job_name}-absolute-10000"
+    cleanrooms.add_response(
+        "start_audience_export_job",
+        {},
+        {
+            "name": export_name,
+            "audienceGenerationJobArn": JOB_ARN,
+            "audienceSize": {"type": "ABSOLUTE", "value": 10000},
+            "description": f"absolute 10000 of {job_name}",
+        },
+    )
+    cleanrooms.add_response(
+        "list_audience_export_jobs", {"audienceExportJobs": [_export(export_name, "ACTIVE")]}
+    )
+    bedrock.add_response(
+        "create_model_invocation_job",
+        {"jobArn": BEDROCK_ARN},
+        {
+            "jobName": f"{job_name}-batch",
+            "clientRequestToken": ANY,
+            "roleArn": ANY,
+            "modelId": "anthropic.claude-3-haiku-20240307-v1:0",
+            "inputDataConfig": {
+                "s3InputDataConfig": {
+                    "s3Uri": f"s3://{bucket}/batch-input/",
+                    "s3InputFormat": "JSONL",
+                }
+            },
+            "outputDataConfig": {
+                "s3OutputDataConfig": {
+                    "s3Uri": f"s3://{bucket}/batch-output/{job_name}/",
+                    "s3EncryptionKeyId": ANY,
+                }
+            },
+            "timeoutDurationInHours": 24,
+        },
+    )
+    bedrock.add_response("get_model_invocation_job", _bedrock("Completed"))
+    with _running(full, stubbers) as run:
+        # WHEN S3 reports the new seed file, and EventBridge delivers it again during the run
+        # and after it
+        first = _run(run, full, _s3_event(bucket, "seeds/new.jsonl"), "delivery-1")
+        again = _run(run, full, _s3_event(bucket, "seeds/new.jsonl"), "delivery-2")
+        handed = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{full.workflow_name}:{execution}"
+        result = run.wait_for(handed)
+        late = _run(run, full, _s3_event(bucket, "seeds/new.jsonl"), "delivery-3")
+    # THEN every delivery leads to the one run named after the object,
+    assert first.output["handedOver"]["executionArn"] == handed
+    assert again.output["handedOver"]["executionArn"] == handed  # StartExecution is idempotent
+    assert late.status == "SUCCEEDED"
+    assert _states_entered(late)[-1] == "AlreadyHandedOver"
+    # AND that run started each job once and tracked each to its end
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert [c for c in result.calls if c.startswith(("Start", "Create"))] == [
+        "StartAudienceGenerationJob",
+        "StartAudienceExportJob",
+        "CreateModelInvocationJob",
+    ]
+    for stubber in stubbers.values():
+        stubber.assert_no_pending_responses()
+    # AND ended with one completion event saying what ran
+    [event] = _workflow_events(result)
+    assert event["detail-type"] == "Audience Generation Workflow Finished"
+    detail = event["detail"]
+    assert detail["outcome"] == "SUCCEEDED"
+    assert detail["generation"]["arn"] == JOB_ARN
+    assert detail["generation"]["tracking"]["status"] == "ACTIVE"
+    assert detail["exports"] == [{"name": export_name, "status": "ACTIVE"}]
+    assert detail["batch"]["arn"] == BEDROCK_ARN
+    assert detail["batch"]["tracking"]["status"] == "Completed"
+    assert detail["plan"]["source"] == "s3"
+
+
+def test_fails_if_the_notified_object_is_not_a_seed_file(full: Machines) -> None:
+    # GIVEN a notification for a file outside the seed prefix (the rule filters these, a
+    # hand-made input does not)
+    stubbers = _stubbers()
+    with _running(full, stubbers) as run:
+        result = _run(
+            run,
+            full,
+            {"seedObject": {"bucket": full.settings["seedBucket"], "key": "other/x.csv"}},
+            "odd",
+        )
+    # THEN nothing is started and the run says why
+    assert result.error == "INVALID_INPUT"
+    assert "is not a seed file of this workflow" in str(result.cause)
+    assert result.calls == []
+
+
+# ---- manual run ---------------------------------------------------------------------------------
+
+
+def test_manual_run_takes_the_cli_skeleton_json(plain: Machines) -> None:
+    # GIVEN a filled-in --cli-input-json file of start-audience-generation-job
+    given = _cli_input()
+    stubbers = _stubbers()
+    expected = copy.deepcopy(given)
+    expected["tags"] = {"cost-center": "42", "cleanrooms-ml-cdk:execution": "weekly-1"}
+    stubbers["cleanroomsml"].add_response(
+        "start_audience_generation_job", {"audienceGenerationJobArn": JOB_ARN}, expected
+    )
+    stubbers["cleanroomsml"].add_response("get_audience_generation_job", _job("CREATE_PENDING"))
+    stubbers["cleanroomsml"].add_response("get_audience_generation_job", _job("ACTIVE"))
+    with _running(plain, stubbers) as run:
+        # WHEN it is the input of an execution
+        result = _run(run, plain, given, "weekly-1")
+    # THEN the job is started with exactly those fields (collaboration included) and tracked
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert result.calls == ["StartAudienceGenerationJob"] + ["GetAudienceGenerationJob"] * 2
+    stubbers["cleanroomsml"].assert_no_pending_responses()
+    [event] = _workflow_events(result)
+    assert event["detail"]["plan"]["source"] == "manual"
+    assert event["detail"]["exports"] == []
+    assert event["detail"]["batch"] == {}
+
+
+def test_fails_if_the_manual_input_breaks_the_api_rules(plain: Machines) -> None:
+    # GIVEN the skeleton as generated: placeholders, not values
+    stubbers = _stubbers()
+    with _running(plain, stubbers) as run:
+        result = _run(run, plain, _skeleton(), "unfilled")
+    # THEN the run ends before any Clean Rooms ML call, naming every problem
+    assert result.calls == []
+    assert result.status == "FAILED"
+    assert result.error == "INVALID_INPUT"
+    cause = str(result.cause)
+    for problem in (
+        "configuredAudienceModelArn '' is not this workflow's configured audience model",
+        "seedAudience.roleArn '' is not the role this workflow may pass",
+    ):
+        assert problem in cause
+    [event] = _workflow_events(result)
+    assert event["detail"]["outcome"] == "INVALID_INPUT"
+    assert event["detail"]["step"] == "input"
+
+
+def test_fails_if_a_field_breaks_the_service_model(plain: Machines) -> None:
+    given = _cli_input()
+    del given["configuredAudienceModelArn"], given["seedAudience"]["roleArn"]
+    given["collaborationId"] = "not-a-uuid"
+    given["seedAudience"]["sqlComputeConfiguration"] = {"worker": {"type": "CR.9X", "number": 1}}
+    stubbers = _stubbers()
+    with _running(plain, stubbers) as run:
+        result = _run(run, plain, given, "bad-fields")
+    assert result.calls == []
+    assert result.error == "INVALID_INPUT"
+    cause = str(result.cause)
+    assert "collaborationId 'not-a-uuid' does not match the pattern" in cause
+    assert "seedAudience.sqlComputeConfiguration.worker.type is 'CR.9X', must be one of" in cause
+    assert "seedAudience.sqlComputeConfiguration.worker.number is 1, must be >= 2" in cause
+
+
+# ---- failures -----------------------------------------------------------------------------------
+
+
+def test_failed_generation_job_ends_the_run_with_the_services_message(full: Machines) -> None:
+    stubbers = _stubbers()
+    stubbers["cleanroomsml"].add_response(
+        "start_audience_generation_job", {"audienceGenerationJobArn": JOB_ARN}
+    )
+    stubbers["cleanroomsml"].add_response(
+        "get_audience_generation_job", _job("CREATE_FAILED", "Seed has too few matching users")
+    )
+    with _running(full, stubbers) as run:
+        result = _run(
+            run,
+            full,
+            {"seedObject": {"bucket": full.settings["seedBucket"], "key": "seeds/a.jsonl"}},
+            "f1",
+        )
+    # THEN no export or Bedrock job starts; the run fails with the tracker's outcome and cause
+    assert result.error == "FAILED"
+    assert result.cause == "Seed has too few matching users"
+    assert result.calls == ["StartAudienceGenerationJob", "GetAudienceGenerationJob"]
+    [event] = _workflow_events(result)
+    assert (event["detail"]["outcome"], event["detail"]["step"]) == ("FAILED", "generation")
+
+
+def test_failed_export_ends_the_run_before_batch_inference(full: Machines) -> None:
+    stubbers = _stubbers()
+    cleanrooms = stubbers["cleanroomsml"]
+    cleanrooms.add_response("start_audience_generation_job", {"audienceGenerationJobArn": JOB_ARN})
+    cleanrooms.add_response("get_audience_generation_job", _job("ACTIVE"))
+    cleanrooms.add_response("start_audience_export_job", {})
+    cleanrooms.add_response(
+        "list_audience_export_jobs",
+        {
+            "audienceExportJobs": [
+                _export(
+                    f"{_job_name('lookalike', 'f2')}-absolute-10000",
+                    "CREATE_FAILED",
+                    "Output bucket is not writable",
+                )
+            ]
+        },
+    )
+    with _running(full, stubbers) as run:
+        result = _run(
+            run,
+            full,
+            {"seedObject": {"bucket": full.settings["seedBucket"], "key": "seeds/b.jsonl"}},
+            "f2",
+        )
+    assert result.error == "FAILED"
+    assert result.cause == "Output bucket is not writable"
+    assert "CreateModelInvocationJob" not in result.calls
+    [event] = _workflow_events(result)
+    assert event["detail"]["step"] == "export"
+
+
+def test_throttled_start_is_retried_and_a_rejected_start_fails_the_run(plain: Machines) -> None:
+    stubbers = _stubbers()
+    cleanrooms = stubbers["cleanroomsml"]
+    cleanrooms.add_client_error("start_audience_generation_job", "ThrottlingException", "slow", 400)
+    cleanrooms.add_client_error(
+        "start_audience_generation_job", "ServiceQuotaExceededException", "too many jobs", 402
+    )
+    given = _cli_input()
+    del given["configuredAudienceModelArn"], given["seedAudience"]["roleArn"]
+    with _running(plain, stubbers) as run:
+        result = _run(run, plain, given, "quota")
+    assert result.calls == ["StartAudienceGenerationJob"] * 2
+    assert len(result.backoffs) == 1
+    assert result.error == "CALL_FAILED"
+    assert "too many jobs" in str(result.cause)
+
+
+# ---- template -----------------------------------------------------------------------------------
+
+
+def test_seed_rule_matches_jsonl_files_under_the_prefix(full: Machines) -> None:
+    [rule] = [
+        r
+        for r in full.synthesized.resources("AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"].get("source") == ["aws.s3"]
+    ]
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["detail-type"] == ["Object Created"]
+    assert pattern["detail"]["object"]["key"] == [{"wildcard": "seeds/*.jsonl"}]
+    assert rule["Properties"]["Targets"][0]["RetryPolicy"]["MaximumRetryAttempts"] == 20
+
+
+def test_workflow_templates_pass_cfn_lint(full: Machines, plain: Machines) -> None:
+    assert_cfn_lint_clean(full.synthesized.outdir)
+    assert_cfn_lint_clean(plain.synthesized.outdir)
+
+
+def test_workflow_role_may_pass_only_the_seed_role(full: Machines) -> None:
+    policies = full.synthesized.resources("AWS::IAM::ManagedPolicy")
+    statements = [
+        s
+        for logical_id, p in policies.items()
+        if logical_id.startswith("WorkflowPolicy")
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    passes = [s for s in statements if s["Action"] == "iam:PassRole"]
+    assert {s["Condition"]["StringEquals"]["iam:PassedToService"] for s in passes} == {
+        "cleanrooms-ml.amazonaws.com",
+        "bedrock.amazonaws.com",
+    }
+    assert all("*" not in str(s["Resource"]) for s in passes)
+
+
+def test_fails_if_the_job_name_prefix_is_too_long(stack: cdk.Stack) -> None:
+    with pytest.raises(ValueError, match=r"Scratch/W.*job_name_prefix.*1-40 characters"):
+        AudienceGenerationWorkflow(
+            stack, "W", configured_audience_model=CAM_ARN, seed_role=SEED_ROLE_ARN,
+            job_name_prefix="x" * 41,
+        )  # fmt: skip
+
+
+def test_fails_if_an_export_percentage_is_over_100(stack: cdk.Stack) -> None:
+    with pytest.raises(ValueError, match=r"export_sizes\[0\]\.value.*101.*1-100"):
+        AudienceGenerationWorkflow(
+            stack, "W", configured_audience_model=CAM_ARN, seed_role=SEED_ROLE_ARN,
+            export_sizes=[AudienceExportSize(AudienceSizeType.PERCENTAGE, 101)],
+        )  # fmt: skip
+
+
+def test_fails_if_the_batch_timeout_is_out_of_range(stack: cdk.Stack) -> None:
+    with pytest.raises(ValueError, match=r"batch_inference.timeout_duration_in_hours.*200"):
+        AudienceGenerationWorkflow(
+            stack, "W", configured_audience_model=CAM_ARN, seed_role=SEED_ROLE_ARN,
+            batch_inference=BatchInferenceStep(
+                model_id="m", role=SEED_ROLE_ARN, input_s3_uri="s3://bucket-b/in/",
+                output_s3_uri="s3://bucket-b/out/", timeout_duration_in_hours=200,
+            ),
+        )  # fmt: skip
