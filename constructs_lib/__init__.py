@@ -40,6 +40,8 @@ from .configured_audience_model import (
 )
 from .encryption_key import AudienceEncryptionKey
 from .job_status import EVENT_DETAIL_TYPE, EVENT_SOURCE, JobStatusTracker
+from .monitoring import PipelineMonitoring
+from .pipeline import BatchInferenceSettings, LookalikeAudiencePipeline, TrainingData
 from .seed_bucket import SeedAudienceBucket
 from .training_dataset import ColumnType, TrainingDataColumn, TrainingDataset
 
@@ -58,6 +60,7 @@ __all__ = [
     "AudienceSizeConfig",
     "AudienceSizeType",
     "BatchInferenceJob",
+    "BatchInferenceSettings",
     "BatchInferenceStep",
     "BatchVpcConfig",
     "BedrockBatchInferenceRole",
@@ -69,13 +72,16 @@ __all__ = [
     "IAudienceModel",
     "IConfiguredAudienceModel",
     "JobStatusTracker",
+    "LookalikeAudiencePipeline",
     "ModelInvocationType",
+    "PipelineMonitoring",
     "S3InputFormat",
     "SeedAudience",
     "SeedAudienceBucket",
     "SharedAudienceMetrics",
     "SqlParameters",
     "TagOnCreatePolicy",
+    "TrainingData",
     "TrainingDataColumn",
     "TrainingDataset",
     "WorkerComputeConfiguration",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -25,6 +26,7 @@ from constructs import Construct
 
 from . import _contract, _defaults
 from ._custom_resource import RoleLike, cleanrooms_ml_arn, role_arn_of
+from ._nag import acknowledge
 from ._provider import CustomResourceProvider
 from ._service_role import ServiceRolePolicy
 from ._state_machines import allow_logs_and_tracing, retry_with_jitter, transient_errors
@@ -255,6 +257,7 @@ class AudienceGenerationWorkflow(Construct):
         )
         self._grant(stack, provider, model_arn, seed_role_arn)
         self.state_machine.node.add_dependency(self._permissions.require_policy())
+        self.failure_alarm = self._failure_alarm()
         self.seed_rule = self._seed_trigger(bucket, seed_prefix) if bucket is not None else None
 
     # ---- attributes -----------------------------------------------------------------------------
@@ -815,6 +818,37 @@ class AudienceGenerationWorkflow(Construct):
                 sfn.Fail(self, "RunFailed", error_path="$.end.outcome", cause_path="$.end.cause")
             )
         )
+
+    def _failure_alarm(self) -> cloudwatch.Alarm:
+        machine = self.state_machine
+        period = Duration.minutes(5)
+        alarm = cloudwatch.Alarm(
+            self,
+            "FailureAlarm",
+            alarm_description=f"An audience generation run of {self.node.path} failed, timed "
+            "out or was aborted; the run's end event and its execution log say why.",
+            metric=cloudwatch.MathExpression(
+                expression="failed + timedOut + aborted",
+                using_metrics={
+                    "failed": machine.metric_failed(period=period),
+                    "timedOut": machine.metric_timed_out(period=period),
+                    "aborted": machine.metric_aborted(period=period),
+                },
+                period=period,
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        acknowledge(
+            alarm,
+            "The alarm is exposed as `failure_alarm` for users to add actions to "
+            "(PipelineMonitoring adds its topic); the library cannot know where to send it.",
+            "NIST.800.53.R5-CloudWatchAlarmAction",
+            "HIPAA.Security-CloudWatchAlarmAction",
+        )
+        return alarm
 
     # ---- permissions and trigger ---------------------------------------------------------------
 

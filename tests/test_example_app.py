@@ -22,15 +22,19 @@ def _types(template: dict[str, Any]) -> list[str]:
     return sorted(r["Type"] for r in template["Resources"].values())
 
 
-def test_app_declares_the_whole_chain(template: dict[str, Any]) -> None:
+def test_app_declares_the_whole_pipeline(template: dict[str, Any]) -> None:
     counts = Counter(r["Type"] for r in template["Resources"].values())
     assert counts["AWS::KMS::Key"] == 2  # audience data, custom-resource logs
     assert counts["AWS::S3::Bucket"] == 2  # seeds, access logs
     assert counts["AWS::CleanRoomsML::TrainingDataset"] == 1
     assert counts["Custom::CleanRoomsMLAudienceModel"] == 1
     assert counts["Custom::CleanRoomsMLConfiguredAudienceModel"] == 1
-    assert counts["Custom::CleanRoomsMLAudienceGenerationJob"] == 1
+    # runs start from the workflow, not at deploy time
+    assert counts["Custom::CleanRoomsMLAudienceGenerationJob"] == 0
+    assert counts["AWS::StepFunctions::StateMachine"] == 2  # workflow, job-status tracker
     assert counts["AWS::Lambda::Function"] == 2  # one handler + the provider framework
+    assert counts["AWS::CloudWatch::Dashboard"] == 1
+    assert counts["AWS::SNS::Topic"] == 1  # prod: alarm topic encrypted with the pipeline key
 
 
 def test_chain_is_wired_in_order(template: dict[str, Any]) -> None:
@@ -42,52 +46,75 @@ def test_chain_is_wired_in_order(template: dict[str, Any]) -> None:
     dataset = logical_id("AWS::CleanRoomsML::TrainingDataset")
     model = logical_id("Custom::CleanRoomsMLAudienceModel")
     configured = logical_id("Custom::CleanRoomsMLConfiguredAudienceModel")
-    job = logical_id("Custom::CleanRoomsMLAudienceGenerationJob")
     assert resources[model]["Properties"]["Request"]["trainingDatasetArn"] == {
         "Fn::GetAtt": [dataset, "TrainingDatasetArn"]
     }
     assert resources[configured]["Properties"]["Request"]["audienceModelArn"] == {
         "Fn::GetAtt": [model, "AudienceModelArn"]
     }
-    assert resources[job]["Properties"]["Request"]["configuredAudienceModelArn"] == {
-        "Fn::GetAtt": [configured, "ConfiguredAudienceModelArn"]
-    }
-    seed_uri = json.dumps(resources[job]["Properties"]["Request"]["seedAudience"])
-    assert "/seeds/seed.jsonl" in seed_uri
-
-
-def test_bedrock_tracking_is_on_and_the_job_is_behind_a_flag(template: dict[str, Any]) -> None:
-    counts = Counter(r["Type"] for r in template["Resources"].values())
-    # the Bedrock role, the tracker's Bedrock branch and the event rule are always there
-    assert counts["AWS::Events::Rule"] == 1
-    definition = json.dumps(
-        next(
-            r
-            for r in template["Resources"].values()
-            if r["Type"] == "AWS::StepFunctions::StateMachine"
-        )
+    workflow = next(
+        r
+        for r in resources.values()
+        if r["Type"] == "AWS::StepFunctions::StateMachine"
+        and "startAudienceGenerationJob" in json.dumps(r)
     )
-    assert "getModelInvocationJob" in definition
-    # the job itself only with -c deployBatchInferenceJob=true
-    assert counts["Custom::BedrockBatchInferenceJob"] == 0
+    assert {"Fn::GetAtt": [configured, "ConfiguredAudienceModelArn"]} in workflow["Properties"][
+        "DefinitionString"
+    ]["Fn::Join"][1]
 
 
-def test_app_declares_the_batch_job_when_asked(tmp_path: Path) -> None:
+def test_alarms_notify_the_encrypted_topic(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    [topic_id] = [k for k, r in resources.items() if r["Type"] == "AWS::SNS::Topic"]
+    assert "KmsMasterKeyId" in resources[topic_id]["Properties"]
+    alarms = [r for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    assert len(alarms) == 3  # workflow runs, tracked jobs, handler
+    for alarm in alarms:
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+
+
+def test_dev_environment_deletes_stateful_resources_and_adds_bedrock(tmp_path: Path) -> None:
     import aws_cdk as cdk
 
     import app as example
     from tests.conftest import assert_cfn_lint_clean, cdk_json_context
 
-    context = {**cdk_json_context(), "deployBatchInferenceJob": "true"}
+    # WHEN the app is synthesized with -c environment=dev and a Bedrock step switched on
+    context = {
+        **cdk_json_context(),
+        "environment": "dev",
+        "batchInference": json.dumps(
+            {"enabled": True, "modelId": "anthropic.claude-3-haiku-20240307-v1:0"}
+        ),
+        "seedPrefix": "incoming/",
+    }
     assembly = example.build_app(cdk.App(outdir=str(tmp_path), context=context)).synth()
-    template = assembly.get_stack_by_name("AudiencePipeline").template
-    [job] = [
-        r for r in template["Resources"].values() if r["Type"] == "Custom::BedrockBatchInferenceJob"
-    ]
-    request = job["Properties"]["Request"]
-    assert request["timeoutDurationInHours"] == 24
-    assert "/batch-input/" in json.dumps(request["inputDataConfig"])
+    template = assembly.get_stack_by_name("AudiencePipeline-dev").template
+    # THEN the pipeline's key and seed bucket go with the stack (the log key and the access-log
+    # bucket keep the library's retained default)
+    policies = Counter(
+        (r["Type"], r.get("DeletionPolicy"))
+        for r in template["Resources"].values()
+        if r["Type"] in ("AWS::S3::Bucket", "AWS::KMS::Key")
+    )
+    assert policies[("AWS::KMS::Key", "Delete")] == 1
+    assert policies[("AWS::S3::Bucket", "Delete")] >= 1
+    # AND the workflow gets its Bedrock step, the -c prefix and no alarm topic
+    text = json.dumps(template)
+    assert "createModelInvocationJob" in text
+    assert "incoming/*.jsonl" in text
+    assert not [r for r in template["Resources"].values() if r["Type"] == "AWS::SNS::Topic"]
     assert_cfn_lint_clean(tmp_path)
+
+
+def test_fails_if_the_environment_is_unknown() -> None:
+    import aws_cdk as cdk
+
+    import app as example
+    from tests.conftest import cdk_json_context
+
+    with pytest.raises(ValueError, match=r"environment='staging' is not one of \['dev', 'prod'\]"):
+        example.build_app(cdk.App(context={**cdk_json_context(), "environment": "staging"}))
 
 
 def test_app_reads_its_settings_from_cdk_json(template: dict[str, Any]) -> None:
