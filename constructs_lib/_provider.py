@@ -129,6 +129,10 @@ class CustomResourceProvider(Construct):
             role=self.role,
             log_group=self.handler_log_group,
             reserved_concurrent_executions=HANDLER_CONCURRENCY,
+            # One JSON object per log record: the handler's fields become queryable keys.
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
             environment_encryption=self.logs_key,
             description="Creates, updates and deletes Clean Rooms ML objects for CloudFormation",
         )

@@ -8,7 +8,6 @@ exception becomes the resource's FAILED reason. The ResponseURL is never logged.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -43,6 +42,7 @@ RESOURCES: dict[str, ModuleType] = {
 
 #: Event fields that are safe and useful to log (never ResponseURL or the properties' values).
 _LOGGED_FIELDS = (
+    "Action",
     "RequestType",
     "ResourceType",
     "LogicalResourceId",
@@ -59,8 +59,8 @@ def on_event(event: Mapping[str, Any], context: Any = None) -> Result:
     _log("INFO", "event received", **summary)
     try:
         result = _dispatch(event)
-    except HandlerError as error:
-        _log("ERROR", "event failed", error=str(error), **summary)
+    except (HandlerError, workflow_input.WorkflowInputError) as error:
+        _log("ERROR", "event failed", error=str(error), errorType=type(error).__name__, **summary)
         raise
     _log(
         "INFO",
@@ -109,7 +109,6 @@ def _dispatch(event: Mapping[str, Any]) -> Result:
 
 
 def _log(level: str, message: str, **fields: Any) -> None:
-    LOGGER.log(
-        getattr(logging, level),
-        json.dumps({"level": level, "message": message, **fields}, default=str),
-    )
+    """One structured record: with the function's JSON log format, Lambda writes the message,
+    level, timestamp, request id and every field here as one JSON object."""
+    LOGGER.log(getattr(logging, level), message, extra=fields)

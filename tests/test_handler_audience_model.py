@@ -314,14 +314,35 @@ def test_fails_if_the_resource_type_is_unknown(client: Any) -> None:
         handler.on_event(event("Create", "Custom::Nope", REQUEST))
 
 
-def test_logs_never_contain_the_response_url(client: Any, caplog: pytest.LogCaptureFixture) -> None:
+def test_logs_are_structured_and_never_contain_the_response_url(
+    client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.INFO), stubbed(client) as stubber:
         stubber.add_response("delete_audience_model", {}, {"audienceModelArn": MODEL_ARN})
         handler.on_event(event("Delete", TYPE, REQUEST, physical_id=MODEL_ARN))
-    assert caplog.records
-    assert "secret-signature" not in caplog.text
-    assert "ResponseURL" not in caplog.text
-    assert '"RequestType": "Delete"' in caplog.text
+    # THEN each record carries its fields as attributes (Lambda's JSON log format writes them
+    # as keys of one JSON object per record)
+    [received, handled] = caplog.records
+    assert (received.getMessage(), handled.getMessage()) == ("event received", "event handled")
+    assert received.RequestType == "Delete"
+    assert received.ResourceType == TYPE
+    assert handled.physicalResourceId == MODEL_ARN
+    assert isinstance(handled.durationMs, int)
+    # AND nothing of the presigned response URL is logged
+    for record in caplog.records:
+        assert "secret-signature" not in repr(vars(record))
+        assert not hasattr(record, "ResponseURL")
+
+
+def test_failures_are_logged_with_their_reason(
+    client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO), pytest.raises(HandlerError):
+        handler.on_event(event("Create", "Custom::Nope", REQUEST))
+    failed = caplog.records[-1]
+    assert failed.levelname == "ERROR"
+    assert failed.errorType == "HandlerError"
+    assert "unsupported resource type" in failed.error
 
 
 def test_props_parse_tags_separately_from_the_request(client: Any) -> None:
