@@ -47,8 +47,8 @@ synth: $(VENV)/.installed node_modules/.installed
 	cdk synth --quiet
 	@echo "Synthesized into cdk.out/ (cdk-nag acknowledgments: cdk.out/validation-report.json)"
 
-PY_SOURCES := constructs_lib tests app.py scripts $(wildcard lambda/*.py) $(wildcard bench/*.py)
-TYPED_SOURCES := constructs_lib app.py scripts $(wildcard lambda/*.py)
+PY_SOURCES := constructs_lib tests app.py scripts examples $(wildcard lambda/*.py) $(wildcard bench/*.py)
+TYPED_SOURCES := constructs_lib app.py scripts examples/consumer/app.py $(wildcard lambda/*.py)
 
 lint: $(VENV)/.installed
 	ruff check $(PY_SOURCES)

@@ -26,8 +26,14 @@ from ._nag import acknowledge, skip_checkov
 from ._permissions import KMS_SERVICE_USE
 from ._service_role import ServiceRolePolicy
 
-#: The handler asset: plain files from lambda/ (standard library + the runtime's boto3).
-HANDLER_DIR = Path(__file__).resolve().parent.parent / "lambda"
+#: The handler asset: plain files from lambda/ (standard library + the runtime's boto3). An
+#: installed wheel ships them as ``constructs_lib/_lambda``; a checkout uses ``lambda/`` itself.
+_INSTALLED_HANDLER_DIR = Path(__file__).resolve().parent / "_lambda"
+HANDLER_DIR = (
+    _INSTALLED_HANDLER_DIR
+    if _INSTALLED_HANDLER_DIR.is_dir()
+    else Path(__file__).resolve().parent.parent / "lambda"
+)
 PROVIDER_ID = "CleanRoomsMlCustomResourceProvider"
 HANDLER_TIMEOUT = Duration.minutes(5)
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14
