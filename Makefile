@@ -48,12 +48,13 @@ synth: $(VENV)/.installed node_modules/.installed
 	@echo "Synthesized into cdk.out/ (cdk-nag acknowledgments: cdk.out/validation-report.json)"
 
 PY_SOURCES := constructs_lib tests app.py scripts examples $(wildcard lambda/*.py) $(wildcard bench/*.py)
-TYPED_SOURCES := constructs_lib app.py scripts examples/consumer/app.py $(wildcard lambda/*.py)
+TYPED_SOURCES := constructs_lib app.py scripts $(wildcard lambda/*.py)
 
 lint: $(VENV)/.installed
 	ruff check $(PY_SOURCES)
 	ruff format --check $(PY_SOURCES)
 	mypy --strict $(TYPED_SOURCES)
+	mypy --strict examples/consumer/app.py
 
 test: setup lint
 	pytest -n 2 --dist loadfile
