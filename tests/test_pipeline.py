@@ -226,3 +226,37 @@ def test_synth_is_deterministic(tmp_path: Path) -> None:
     assert any(name.endswith(".template.json") for name in first)
     for name in first:
         assert first[name] == second[name], name
+
+
+def test_readme_quick_start_synthesizes_in_at_most_15_lines(tmp_path: Path) -> None:
+    import os
+    import re
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    # GIVEN the first Python block of the README's quick start
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Quick start", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert code is not None
+    lines = [line for line in code.group(1).splitlines() if line.strip()]
+    assert len(lines) <= 15
+    # WHEN it runs as a program
+    script = tmp_path / "quick_start.py"
+    script.write_text(code.group(1))
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env={**os.environ, "CDK_OUTDIR": str(tmp_path / "out"), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    # THEN it synthesizes through the nag gate
+    assert result.returncode == 0, result.stderr[-3000:]
+    template = json.loads((tmp_path / "out" / "Audiences.template.json").read_text())
+    assert "Custom::CleanRoomsMLConfiguredAudienceModel" in {
+        r["Type"] for r in template["Resources"].values()
+    }
