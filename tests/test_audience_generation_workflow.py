@@ -575,3 +575,26 @@ def test_fails_if_the_batch_timeout_is_out_of_range(stack: cdk.Stack) -> None:
                 output_s3_uri="s3://bucket-b/out/", timeout_duration_in_hours=200,
             ),
         )  # fmt: skip
+
+
+def test_export_already_started_by_a_retried_run_is_tracked_not_restarted(full: Machines) -> None:
+    # GIVEN an export of that name already exists (the service answers Conflict)
+    stubbers = _stubbers()
+    cleanrooms = stubbers["cleanroomsml"]
+    export_name = f"{_job_name('lookalike', 'retry')}-absolute-10000"
+    cleanrooms.add_response("start_audience_generation_job", {"audienceGenerationJobArn": JOB_ARN})
+    cleanrooms.add_response("get_audience_generation_job", _job("ACTIVE"))
+    cleanrooms.add_client_error("start_audience_export_job", "ConflictException", "exists", 409)
+    cleanrooms.add_response(
+        "list_audience_export_jobs", {"audienceExportJobs": [_export(export_name, "ACTIVE")]}
+    )
+    stubbers["bedrock"].add_response("create_model_invocation_job", {"jobArn": BEDROCK_ARN})
+    stubbers["bedrock"].add_response("get_model_invocation_job", _bedrock("Completed"))
+    seed = {"seedObject": {"bucket": full.settings["seedBucket"], "key": "seeds/c.jsonl"}}
+    with _running(full, stubbers) as run:
+        result = _run(run, full, seed, "retry")
+    # THEN the run follows the existing export to its end and carries on
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert result.calls.count("StartAudienceExportJob") == 1
+    [event] = _workflow_events(result)
+    assert event["detail"]["exports"] == [{"name": export_name, "status": "ACTIVE"}]

@@ -1,0 +1,105 @@
+"""The workflow's input check in the handler: what it fills, what it refuses (no AWS calls)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import handler
+import pytest
+import workflow_input
+from workflow_input import WorkflowInputError
+
+CAM_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:configured-audience-model/c-1"
+ROLE_ARN = "arn:aws:iam::123456789012:role/seed-reader"
+SETTINGS: dict[str, Any] = {
+    "configuredAudienceModelArn": CAM_ARN,
+    "roleArn": ROLE_ARN,
+    "jobNamePrefix": "weekly",
+    "includeSeedInOutput": False,
+    "seedPrefix": "seeds/",
+    "seedBucket": "team-seeds",
+    "exportSizes": [{"type": "PERCENTAGE", "value": 10}],
+    "tags": {"team": "ads"},
+    "batch": {"outputS3Uri": "s3://team-seeds/batch-output/"},
+}
+
+
+def _prepare(given: dict[str, Any], execution: str = "run-1") -> dict[str, Any]:
+    return handler.on_event(
+        {
+            "Action": workflow_input.PREPARE_ACTION,
+            "Input": given,
+            "ExecutionName": execution,
+            "Settings": SETTINGS,
+        }
+    )
+
+
+def test_seed_file_becomes_a_complete_pascal_case_request() -> None:
+    plan = _prepare({"seedObject": {"bucket": "team-seeds", "key": "seeds/2026/w48.jsonl"}})
+    request = plan["request"]
+    assert request["Name"].startswith("weekly-")
+    assert len(request["Name"]) == len("weekly-") + 16
+    assert request["SeedAudience"] == {
+        "RoleArn": ROLE_ARN,
+        "DataSource": {"S3Uri": "s3://team-seeds/seeds/2026/w48.jsonl"},
+    }
+    assert request["Tags"] == {"team": "ads", workflow_input.EXECUTION_TAG: "run-1"}
+    assert plan["exports"] == [
+        {
+            "Name": f"{request['Name']}-percentage-10",
+            "AudienceSize": {"Type": "PERCENTAGE", "Value": 10},
+            "Description": f"percentage 10 of {request['Name']}",
+        }
+    ]
+    assert plan["batch"]["JobName"] == f"{request['Name']}-batch"
+    assert plan["batch"]["OutputS3Uri"] == f"s3://team-seeds/batch-output/{request['Name']}/"
+    assert plan["batch"]["ClientRequestToken"].isalnum()
+
+
+def test_the_same_execution_gets_the_same_names() -> None:
+    seed = {"seedObject": {"bucket": "team-seeds", "key": "seeds/a.jsonl"}}
+    assert _prepare(seed, "s3-abc") == _prepare(seed, "s3-abc")
+    assert _prepare(seed, "s3-abc")["jobName"] != _prepare(seed, "s3-abd")["jobName"]
+
+
+def test_callers_values_win_over_the_workflows_defaults() -> None:
+    plan = _prepare(
+        {
+            "name": "my-run",
+            "seedAudience": {"dataSource": {"s3Uri": "s3://team-seeds/seeds/x.jsonl"}},
+            "includeSeedInOutput": True,
+            "description": "mine",
+        }
+    )
+    assert plan["request"]["Name"] == "my-run"
+    assert plan["request"]["IncludeSeedInOutput"] is True
+    assert plan["request"]["Description"] == "mine"
+    assert plan["source"] == "manual"
+
+
+def test_fails_if_the_sql_compute_union_sets_nothing() -> None:
+    with pytest.raises(WorkflowInputError, match=r"sqlComputeConfiguration must set exactly one"):
+        _prepare(
+            {
+                "seedAudience": {
+                    "sqlParameters": {"queryString": "select user_id from t"},
+                    "sqlComputeConfiguration": {},
+                }
+            }
+        )
+
+
+def test_fails_if_an_unknown_field_is_given() -> None:
+    with pytest.raises(WorkflowInputError, match=r"input has no field 'seedAudiance'"):
+        _prepare({"seedAudiance": {}})
+
+
+def test_fails_if_the_input_is_not_an_object() -> None:
+    with pytest.raises(WorkflowInputError, match=r"must be a JSON object, got \['a'\]"):
+        _prepare(["a"])  # type: ignore[arg-type]
+
+
+def test_fails_if_the_seed_file_is_outside_the_prefix() -> None:
+    with pytest.raises(WorkflowInputError, match=r"s3://team-seeds/other/a.jsonl is not a seed"):
+        _prepare({"seedObject": {"bucket": "team-seeds", "key": "other/a.jsonl"}})
