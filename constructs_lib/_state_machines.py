@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
 
+from . import _defaults
+from ._nag import acknowledge
 from ._service_role import ServiceRolePolicy
 
 #: Error names Step Functions gives throttling and server errors of SDK integrations.
@@ -64,4 +74,113 @@ def allow_logs_and_tracing(permissions: ServiceRolePolicy) -> None:
         ],
         ["*"],
         wildcard_reason="X-Ray trace actions support no resource-level permissions.",
+    )
+
+
+def logged_state_machine(
+    scope: Construct,
+    *,
+    name: str,
+    definition: sfn.IChainable,
+    timeout: Duration,
+    logs_key: kms.IKey,
+    role_description: str,
+) -> tuple[sfn.StateMachine, logs.LogGroup, ServiceRolePolicy]:
+    """A Standard state machine (child ``Resource``) with X-Ray tracing and full execution logs
+    in an encrypted, retained log group (``Logs``); its role's permissions go into one managed
+    policy (the returned builder), never CDK's inline default policy."""
+    log_group = logs.LogGroup(
+        scope,
+        "Logs",
+        retention=_defaults.LOG_RETENTION,
+        encryption_key=logs_key,
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    role = iam.Role(
+        scope,
+        "Role",
+        assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+        description=role_description,
+    )
+    machine = sfn.StateMachine(
+        scope,
+        "Resource",
+        state_machine_name=name,
+        state_machine_type=sfn.StateMachineType.STANDARD,
+        definition_body=sfn.DefinitionBody.from_chainable(definition),
+        timeout=timeout,
+        tracing_enabled=True,
+        logs=sfn.LogOptions(
+            destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True
+        ),
+        role=role.without_policy_updates(),
+    )
+    permissions = ServiceRolePolicy(scope, role)
+    allow_logs_and_tracing(permissions)
+    machine.node.add_dependency(permissions.require_policy())
+    return machine, log_group, permissions
+
+
+def publish_event(
+    scope: Construct,
+    bus: events.IEventBus,
+    source: str,
+    detail_type: str,
+    detail: Mapping[str, Any],
+) -> tasks.EventBridgePutEvents:
+    """``PublishOutcome``: one event with ``detail`` (JSONPath values), retried with jitter."""
+    publish = tasks.EventBridgePutEvents(
+        scope,
+        "PublishOutcome",
+        entries=[
+            tasks.EventBridgePutEventsEntry(
+                event_bus=bus,
+                source=source,
+                detail_type=detail_type,
+                detail=sfn.TaskInput.from_object(dict(detail)),
+            )
+        ],
+        result_path=sfn.JsonPath.DISCARD,
+    )
+    retry_with_jitter(publish, ["EventBridge.EventBridgeException", "States.TaskFailed"], 4)
+    return publish
+
+
+def failure_alarm(
+    scope: Construct, machine: sfn.StateMachine, description: str, *, aborted: bool
+) -> cloudwatch.Alarm:
+    """``FailureAlarm``: any execution of ``machine`` failed or timed out (or, with
+    ``aborted``, was stopped) in 5 minutes. Without actions until users (or
+    ``PipelineMonitoring``) add them."""
+    period = Duration.minutes(5)
+    metrics = {
+        "failed": machine.metric_failed(period=period),
+        "timedOut": machine.metric_timed_out(period=period),
+    }
+    if aborted:
+        metrics["aborted"] = machine.metric_aborted(period=period)
+    alarm = cloudwatch.Alarm(
+        scope,
+        "FailureAlarm",
+        alarm_description=description,
+        metric=cloudwatch.MathExpression(
+            expression=" + ".join(metrics), using_metrics=metrics, period=period
+        ),
+        threshold=1,
+        evaluation_periods=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+    acknowledge_alarm(alarm, "failure_alarm")
+    return alarm
+
+
+def acknowledge_alarm(alarm: cloudwatch.Alarm, attribute: str) -> None:
+    """The NIST/HIPAA alarm-action rules, for an alarm the library exposes without actions."""
+    acknowledge(
+        alarm,
+        f"The alarm is exposed as `{attribute}` for users to add actions (an SNS topic, a "
+        "pager; PipelineMonitoring adds its topic); the library cannot know where to send it.",
+        "NIST.800.53.R5-CloudWatchAlarmAction",
+        "HIPAA.Security-CloudWatchAlarmAction",
     )

@@ -12,13 +12,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
-from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import ArnFormat, Duration, Names, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
@@ -26,10 +24,15 @@ from constructs import Construct
 
 from . import _contract, _defaults
 from ._custom_resource import RoleLike, cleanrooms_ml_arn, role_arn_of
-from ._nag import acknowledge
 from ._provider import CustomResourceProvider
 from ._service_role import ServiceRolePolicy
-from ._state_machines import allow_logs_and_tracing, retry_with_jitter, transient_errors
+from ._state_machines import (
+    failure_alarm,
+    logged_state_machine,
+    publish_event,
+    retry_with_jitter,
+    transient_errors,
+)
 from ._validation import check_api_value, check_int_range, fail, is_unresolved
 from .batch_inference_job import KMS_ACTIONS, BatchVpcConfig, ModelInvocationType, S3InputFormat
 from .configured_audience_model import AudienceSizeType, IConfiguredAudienceModel
@@ -226,38 +229,23 @@ class AudienceGenerationWorkflow(Construct):
         if batch_inference is not None:
             self._check_batch(batch_inference)
 
-        self.log_group = logs.LogGroup(
+        self.state_machine, self.log_group, self._permissions = logged_state_machine(
             self,
-            "Logs",
-            retention=_defaults.LOG_RETENTION,
-            encryption_key=provider.logs_key,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
-            description="Audience-generation workflow: starts and tracks jobs, publishes events",
-        )
-        self._permissions = ServiceRolePolicy(self, role)
-        self.state_machine = sfn.StateMachine(
-            self,
-            "Resource",
-            state_machine_name=self.state_machine_name,
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            definition_body=sfn.DefinitionBody.from_chainable(
-                self._definition(provider, export_sizes, max_concurrent_exports)
-            ),
+            name=self.state_machine_name,
+            definition=self._definition(provider, export_sizes, max_concurrent_exports),
             timeout=Duration.seconds(overall),
-            tracing_enabled=True,
-            logs=sfn.LogOptions(
-                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
-            ),
-            role=role.without_policy_updates(),
+            logs_key=provider.logs_key,
+            role_description="Audience-generation workflow: starts and tracks jobs, publishes "
+            "events",
         )
         self._grant(stack, provider, model_arn, seed_role_arn)
-        self.state_machine.node.add_dependency(self._permissions.require_policy())
-        self.failure_alarm = self._failure_alarm()
+        self.failure_alarm = failure_alarm(
+            self,
+            self.state_machine,
+            f"An audience generation run of {self.node.path} failed, timed out or was aborted; "
+            "the run's end event and its execution log say why.",
+            aborted=True,
+        )
         self.seed_rule = self._seed_trigger(bucket, seed_prefix) if bucket is not None else None
 
     # ---- attributes -----------------------------------------------------------------------------
@@ -783,31 +771,22 @@ class AudienceGenerationWorkflow(Construct):
         ).next(finish)
 
     def _finish(self) -> sfn.IChainable:
-        publish = tasks.EventBridgePutEvents(
+        publish = publish_event(
             self,
-            "PublishOutcome",
-            entries=[
-                tasks.EventBridgePutEventsEntry(
-                    event_bus=self.event_bus,
-                    source=WORKFLOW_EVENT_SOURCE,
-                    detail_type=WORKFLOW_EVENT_DETAIL_TYPE,
-                    detail=sfn.TaskInput.from_object(
-                        {
-                            "outcome.$": "$.end.outcome",
-                            "cause.$": "$.end.cause",
-                            "step.$": "$.end.step",
-                            "plan.$": "$.plan",
-                            "generation.$": "$.generation",
-                            "exports.$": "$.exports",
-                            "batch.$": "$.batch",
-                            "executionArn.$": "$$.Execution.Id",
-                        }
-                    ),
-                )
-            ],
-            result_path=sfn.JsonPath.DISCARD,
+            self.event_bus,
+            WORKFLOW_EVENT_SOURCE,
+            WORKFLOW_EVENT_DETAIL_TYPE,
+            {
+                "outcome.$": "$.end.outcome",
+                "cause.$": "$.end.cause",
+                "step.$": "$.end.step",
+                "plan.$": "$.plan",
+                "generation.$": "$.generation",
+                "exports.$": "$.exports",
+                "batch.$": "$.batch",
+                "executionArn.$": "$$.Execution.Id",
+            },
         )
-        retry_with_jitter(publish, ["EventBridge.EventBridgeException", "States.TaskFailed"], 4)
         return publish.next(
             sfn.Choice(self, "Outcome")
             .when(
@@ -818,37 +797,6 @@ class AudienceGenerationWorkflow(Construct):
                 sfn.Fail(self, "RunFailed", error_path="$.end.outcome", cause_path="$.end.cause")
             )
         )
-
-    def _failure_alarm(self) -> cloudwatch.Alarm:
-        machine = self.state_machine
-        period = Duration.minutes(5)
-        alarm = cloudwatch.Alarm(
-            self,
-            "FailureAlarm",
-            alarm_description=f"An audience generation run of {self.node.path} failed, timed "
-            "out or was aborted; the run's end event and its execution log say why.",
-            metric=cloudwatch.MathExpression(
-                expression="failed + timedOut + aborted",
-                using_metrics={
-                    "failed": machine.metric_failed(period=period),
-                    "timedOut": machine.metric_timed_out(period=period),
-                    "aborted": machine.metric_aborted(period=period),
-                },
-                period=period,
-            ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        acknowledge(
-            alarm,
-            "The alarm is exposed as `failure_alarm` for users to add actions to "
-            "(PipelineMonitoring adds its topic); the library cannot know where to send it.",
-            "NIST.800.53.R5-CloudWatchAlarmAction",
-            "HIPAA.Security-CloudWatchAlarmAction",
-        )
-        return alarm
 
     # ---- permissions and trigger ---------------------------------------------------------------
 
@@ -922,7 +870,6 @@ class AudienceGenerationWorkflow(Construct):
                 [role_arn_of(step.role)],
                 conditions={"StringEquals": {"iam:PassedToService": _defaults.BEDROCK_PRINCIPAL}},
             )
-        allow_logs_and_tracing(self._permissions)
 
     def _seed_trigger(self, bucket: s3.IBucket, seed_prefix: str) -> events.Rule:
         scope = Construct(self, "SeedFiles")

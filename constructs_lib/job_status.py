@@ -17,21 +17,25 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
-from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import ArnFormat, Duration, Names, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct, IConstruct
 
-from . import _contract, _defaults
-from ._nag import acknowledge
+from . import _contract
 from ._provider import CustomResourceProvider, remember
 from ._service_role import ServiceRolePolicy
-from ._state_machines import allow_logs_and_tracing, any_of, retry_with_jitter, transient_errors
+from ._state_machines import (
+    any_of,
+    failure_alarm,
+    logged_state_machine,
+    publish_event,
+    retry_with_jitter,
+    transient_errors,
+)
 from ._validation import check_int_range, fail
 
 TRACKER_ID = "JobStatusTracker"
@@ -282,36 +286,22 @@ class JobStatusTracker(Construct):
         self.event_bus = event_bus or events.EventBus.from_event_bus_name(
             self, "DefaultBus", "default"
         )
-        self.log_group = logs.LogGroup(
+        self.state_machine, self.log_group, self._permissions = logged_state_machine(
             self,
-            "Logs",
-            retention=_defaults.LOG_RETENTION,
-            encryption_key=provider.logs_key,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
-            description="Job-status state machine: polls job status, publishes events",
-        )
-        self._permissions = ServiceRolePolicy(self, role)
-        self.state_machine = sfn.StateMachine(
-            self,
-            "Resource",
-            state_machine_name=self.state_machine_name_of(self),
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            definition_body=sfn.DefinitionBody.from_chainable(self._definition(provider)),
+            name=self.state_machine_name_of(self),
+            definition=self._definition(provider),
             timeout=self.timeout,
-            tracing_enabled=True,
-            logs=sfn.LogOptions(
-                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
-            ),
-            # Permissions live in one managed policy below, not in CDK's inline default policy.
-            role=role.without_policy_updates(),
+            logs_key=provider.logs_key,
+            role_description="Job-status state machine: polls job status, publishes events",
         )
-        self.state_machine.node.add_dependency(self._grant_permissions(provider))
-        self.failure_alarm = self._failure_alarm()
+        self._grant_permissions(provider)
+        self.failure_alarm = failure_alarm(
+            self,
+            self.state_machine,
+            "A tracked Clean Rooms ML or Bedrock job failed, timed out, or could not be tracked "
+            "(job-status state machine executions failed or timed out).",
+            aborted=False,  # the Bedrock event path stops pollers on purpose
+        )
         self.bedrock_rule = self._bedrock_rule() if bedrock_events else None
         # The handler starts one execution per asynchronous object it creates.
         provider.handler.add_environment(_contract.STATE_MACHINE_ENV, state_machine_arn_of(self))
@@ -676,29 +666,20 @@ class JobStatusTracker(Construct):
         )
 
     def _finish(self, provider: CustomResourceProvider) -> sfn.IChainable:
-        publish = tasks.EventBridgePutEvents(
+        publish = publish_event(
             self,
-            "PublishOutcome",
-            entries=[
-                tasks.EventBridgePutEventsEntry(
-                    event_bus=self.event_bus,
-                    source=EVENT_SOURCE,
-                    detail_type=EVENT_DETAIL_TYPE,
-                    detail=sfn.TaskInput.from_object(
-                        {
-                            "kind.$": "$.kind",
-                            "arn.$": "$.arn",
-                            "outcome.$": "$.end.outcome",
-                            "cause.$": "$.end.cause",
-                            "result.$": "$.result",
-                            "executionArn.$": "$$.Execution.Id",
-                        }
-                    ),
-                )
-            ],
-            result_path=sfn.JsonPath.DISCARD,
+            self.event_bus,
+            EVENT_SOURCE,
+            EVENT_DETAIL_TYPE,
+            {
+                "kind.$": "$.kind",
+                "arn.$": "$.arn",
+                "outcome.$": "$.end.outcome",
+                "cause.$": "$.end.cause",
+                "result.$": "$.result",
+                "executionArn.$": "$$.Execution.Id",
+            },
         )
-        retry_with_jitter(publish, ["EventBridge.EventBridgeException", "States.TaskFailed"], 4)
         signal = tasks.LambdaInvoke(
             self,
             "SignalWaitCondition",
@@ -783,7 +764,6 @@ class JobStatusTracker(Construct):
             "bedrock-<hash of the job ARN>: found and stopped when the job's end event arrives.",
         )
         self._permissions.allow(["lambda:InvokeFunction"], [provider.handler.function_arn])
-        allow_logs_and_tracing(self._permissions)
         return self._permissions.require_policy()
 
     def _bedrock_rule(self) -> events.Rule:
@@ -825,33 +805,6 @@ class JobStatusTracker(Construct):
                 )
             ],
         )
-
-    def _failure_alarm(self) -> cloudwatch.Alarm:
-        failed = self.state_machine.metric_failed(period=Duration.minutes(5))
-        timed_out = self.state_machine.metric_timed_out(period=Duration.minutes(5))
-        alarm = cloudwatch.Alarm(
-            self,
-            "FailureAlarm",
-            alarm_description="A tracked Clean Rooms ML or Bedrock job failed, timed out, or "
-            "could not be tracked (job-status state machine executions failed or timed out).",
-            metric=cloudwatch.MathExpression(
-                expression="failed + timedOut",
-                using_metrics={"failed": failed, "timedOut": timed_out},
-                period=Duration.minutes(5),
-            ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        acknowledge(
-            alarm,
-            "The alarm is exposed as `failure_alarm` for users to add actions "
-            "(an SNS topic, a pager); the library cannot know where to send it.",
-            "NIST.800.53.R5-CloudWatchAlarmAction",
-            "HIPAA.Security-CloudWatchAlarmAction",
-        )
-        return alarm
 
 
 def state_machine_arn_of(scope: IConstruct) -> str:

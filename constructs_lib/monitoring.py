@@ -14,8 +14,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from ._nag import acknowledge
 from ._provider import CustomResourceProvider
+from ._state_machines import acknowledge_alarm
 from ._validation import fail
 from .audience_generation_workflow import AudienceGenerationWorkflow
 from .encryption_key import AudienceEncryptionKey, as_kms_key
@@ -122,13 +122,7 @@ class PipelineMonitoring(Construct):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        acknowledge(
-            alarm,
-            "Without an alarm topic the alarm is exposed in `alarms` for users to add actions "
-            "to (create_alarm_topic=True adds one).",
-            "NIST.800.53.R5-CloudWatchAlarmAction",
-            "HIPAA.Security-CloudWatchAlarmAction",
-        )
+        acknowledge_alarm(alarm, "handler_alarm")
         return alarm
 
     def _new_topic(self, key: kms.IKey | AudienceEncryptionKey | None) -> sns.Topic:
