@@ -159,19 +159,37 @@ def failure_alarm(
     }
     if aborted:
         metrics["aborted"] = machine.metric_aborted(period=period)
-    alarm = cloudwatch.Alarm(
+    return any_occurrence_alarm(
         scope,
         "FailureAlarm",
-        alarm_description=description,
-        metric=cloudwatch.MathExpression(
+        cloudwatch.MathExpression(
             expression=" + ".join(metrics), using_metrics=metrics, period=period
         ),
+        description,
+        "failure_alarm",
+    )
+
+
+def any_occurrence_alarm(
+    scope: Construct,
+    construct_id: str,
+    metric: cloudwatch.IMetric,
+    description: str,
+    exposed_as: str,
+) -> cloudwatch.Alarm:
+    """An alarm on any occurrence of ``metric`` in one period (no data = OK), exposed to users
+    as the attribute ``exposed_as`` to add actions to."""
+    alarm = cloudwatch.Alarm(
+        scope,
+        construct_id,
+        alarm_description=description,
+        metric=metric,
         threshold=1,
         evaluation_periods=1,
         comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
     )
-    acknowledge_alarm(alarm, "failure_alarm")
+    acknowledge_alarm(alarm, exposed_as)
     return alarm
 
 

@@ -15,7 +15,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ._provider import CustomResourceProvider
-from ._state_machines import acknowledge_alarm
+from ._state_machines import any_occurrence_alarm
 from ._validation import fail
 from .audience_generation_workflow import AudienceGenerationWorkflow
 from .encryption_key import AudienceEncryptionKey, as_kms_key
@@ -111,19 +111,14 @@ class PipelineMonitoring(Construct):
     # ---- alarms ---------------------------------------------------------------------------------
 
     def _handler_alarm(self) -> cloudwatch.Alarm:
-        alarm = cloudwatch.Alarm(
+        return any_occurrence_alarm(
             self,
             "HandlerErrors",
-            alarm_description="The Clean Rooms ML custom-resource handler failed (a deploy step, "
-            "a workflow input check or a WaitCondition signal); its JSON logs say why.",
-            metric=self.provider.handler.metric_errors(period=self.period),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            self.provider.handler.metric_errors(period=self.period),
+            "The Clean Rooms ML custom-resource handler failed (a deploy step, a workflow input "
+            "check or a WaitCondition signal); its JSON logs say why.",
+            "handler_alarm",
         )
-        acknowledge_alarm(alarm, "handler_alarm")
-        return alarm
 
     def _new_topic(self, key: kms.IKey | AudienceEncryptionKey | None) -> sns.Topic:
         master_key = as_kms_key(key) or kms.Key(
