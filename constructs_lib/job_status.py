@@ -132,6 +132,15 @@ LOOP_TRANSITIONS = (
 )
 END_TRANSITIONS = 5  # outcome Pass, PublishOutcome, SignalRequested, Outcome, Succeed/Fail
 
+#: History events one further poll writes: 8 states entered and exited, plus the SDK task's
+#: scheduled, started and succeeded events (a test counts them in a real execution).
+EVENTS_PER_POLL = 19
+#: Step Functions keeps at most 25,000 history events per execution; an execution that would
+#: write more fails without publishing its outcome. Polls stop short of that (with room for the
+#: start and end states), ending the execution as TIMED_OUT with an event.
+HISTORY_EVENT_LIMIT = 25_000
+MAX_POLLS_PER_EXECUTION = (HISTORY_EVENT_LIMIT - 300) // EVENTS_PER_POLL
+
 
 #: An event execution that concludes a tracked Bedrock job: TriggeredByEvent, DescribePoller,
 #: PollerRunning, NoAnswerBeforeEvent, GetAfterEvent, EndedPerEvent, StopPoller, Check, the
@@ -272,14 +281,16 @@ class JobStatusTracker(Construct):
         if not 1.0 <= backoff_rate <= 10.0:
             raise fail(self, "backoff_rate", backoff_rate, "must be between 1 and 10")
         self.schedule = poll_schedule(int(initial), backoff_rate, int(maximum))
-        self.max_polls = max_polls(self.schedule, int(overall))
+        self.max_polls = min(max_polls(self.schedule, int(overall)), MAX_POLLS_PER_EXECUTION)
         self.bedrock_events = bedrock_events
         fallback = int((bedrock_fallback_interval or Duration.minutes(35)).to_seconds())
         check_int_range(
             self, "bedrock_fallback_interval (seconds)", fallback, minimum=60, maximum=7200
         )
         self.bedrock_schedule = [fallback] if bedrock_events else self.schedule
-        self.bedrock_max_polls = max_polls(self.bedrock_schedule, int(overall))
+        self.bedrock_max_polls = min(
+            max_polls(self.bedrock_schedule, int(overall)), MAX_POLLS_PER_EXECUTION
+        )
         self.timeout = Duration.seconds(overall)
 
         provider = CustomResourceProvider.of(self)

@@ -15,6 +15,9 @@ import pytest
 
 from constructs_lib import AudienceModel
 from constructs_lib.job_status import (
+    EVENTS_PER_POLL,
+    HISTORY_EVENT_LIMIT,
+    MAX_POLLS_PER_EXECUTION,
     JobStatusTracker,
     max_polls,
     poll_schedule,
@@ -129,6 +132,23 @@ def test_model_is_polled_until_active(definition: str) -> None:
     # polling benchmark uses
     assert result.transitions == 4 + 3 + 2 * 8 + 5
     assert result.transitions == transitions_for(3, default_polling=False)
+
+
+def test_a_further_poll_writes_the_history_events_the_poll_cap_assumes(definition: str) -> None:
+    # GIVEN two executions of the same job, one polling once more than the other
+    def history_length(statuses: tuple[str, ...]) -> int:
+        stubber = stubbed_client("cleanroomsml")
+        for status in statuses:
+            stubber.add_response("get_audience_model", _model(status))
+        with interpreter({"cleanroomsml": stubber}) as run:
+            result = run(definition, {"kind": "AUDIENCE_MODEL", "arn": MODEL_ARN, "poll": FAST})
+        return len(result.history)
+
+    shorter = history_length(("CREATE_PENDING", "ACTIVE"))
+    longer = history_length(("CREATE_PENDING", "CREATE_PENDING", "ACTIVE"))
+    # THEN the difference is what caps polls below Step Functions' 25,000-event history
+    assert longer - shorter == EVENTS_PER_POLL
+    assert MAX_POLLS_PER_EXECUTION * EVENTS_PER_POLL + shorter < HISTORY_EVENT_LIMIT
 
 
 def test_model_training_failure_fails_with_the_services_message(definition: str) -> None:
@@ -589,3 +609,13 @@ def test_every_kind_ends_when_the_poll_budget_is_spent(
     assert result.error == "TIMED_OUT"
     assert result.cause == f"still {running} after 2 polls; the job is no longer tracked"
     assert _statuses(result.events) == ["TIMED_OUT"]
+
+
+def test_default_polling_stops_before_the_history_limit(stack: cdk.Stack) -> None:
+    # GIVEN the defaults (8 days at a 5-minute cap would be 2,304 polls)
+    tracker = JobStatusTracker(stack, "JobStatusTracker")
+    # THEN a tracking execution ends as TIMED_OUT (with its event) before Step Functions would
+    # fail it for its history; Bedrock's sparse event-backed polling fits the 8 days
+    assert max_polls(tracker.schedule, 8 * 86400) > MAX_POLLS_PER_EXECUTION
+    assert tracker.max_polls == MAX_POLLS_PER_EXECUTION
+    assert tracker.bedrock_max_polls == max_polls([35 * 60], 8 * 86400)
