@@ -36,7 +36,7 @@ from ._state_machines import (
 from ._validation import check_api_value, check_int_range, fail, is_unresolved
 from .batch_inference_job import KMS_ACTIONS, BatchVpcConfig, ModelInvocationType, S3InputFormat
 from .configured_audience_model import AudienceSizeType, IConfiguredAudienceModel
-from .encryption_key import AudienceEncryptionKey, as_kms_key
+from .encryption_key import AudienceEncryptionKey, key_parts
 from .job_status import JobStatusTracker, state_machine_arn_of
 from .seed_bucket import SeedAudienceBucket
 
@@ -259,10 +259,11 @@ class AudienceGenerationWorkflow(Construct):
         """Let ``grantee`` start runs (``states:StartExecution``)."""
         return self.state_machine.grant_start_execution(grantee)
 
-    def _own_arn(self, resource: str = "stateMachine") -> str:
+    def _own_arn(self) -> str:
+        """The workflow's ARN from its known name (its definition starts executions of itself)."""
         return Stack.of(self).format_arn(
             service="states",
-            resource=resource,
+            resource="stateMachine",
             resource_name=self.state_machine_name,
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
@@ -695,14 +696,10 @@ class AudienceGenerationWorkflow(Construct):
         return exports
 
     def _batch_inference(self, step: BatchInferenceStep, finish: sfn.IChainable) -> sfn.IChainable:
-        key = (
-            step.output_encryption_key
-            if isinstance(step.output_encryption_key, str)
-            else as_kms_key(step.output_encryption_key)
-        )
+        key_id, _ = key_parts(step.output_encryption_key)
         output: dict[str, Any] = {"S3Uri.$": "$.plan.batch.OutputS3Uri"}
-        if key is not None:
-            output["S3EncryptionKeyId"] = key if isinstance(key, str) else key.key_arn
+        if key_id is not None:
+            output["S3EncryptionKeyId"] = key_id
         parameters: dict[str, Any] = {
             "JobName.$": "$.plan.batch.JobName",
             "ClientRequestToken.$": "$.plan.batch.ClientRequestToken",
@@ -858,11 +855,7 @@ class AudienceGenerationWorkflow(Construct):
                 ],
                 wildcard_reason="Bedrock job ids are assigned when a run starts them.",
             )
-            key = (
-                as_kms_key(step.output_encryption_key)
-                if not isinstance(step.output_encryption_key, str)
-                else None
-            )
+            _, key = key_parts(step.output_encryption_key)
             if key is not None:
                 allow(KMS_ACTIONS, [key.key_arn])
             allow(

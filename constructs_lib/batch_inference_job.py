@@ -20,7 +20,7 @@ from ._custom_resource import (
 )
 from ._provider import CustomResourceProvider
 from ._validation import check_api_value
-from .encryption_key import AudienceEncryptionKey, as_kms_key
+from .encryption_key import AudienceEncryptionKey, key_parts
 from .job_status import JobStatusTracker
 
 _SERVICE = "bedrock"
@@ -114,12 +114,7 @@ class BatchInferenceJob(Construct):
         :param removal_policy: Default: ``RemovalPolicy.DESTROY`` (stops a running job).
         """
         super().__init__(scope, construct_id)
-        key = (
-            output_encryption_key
-            if isinstance(output_encryption_key, str)
-            else as_kms_key(output_encryption_key)
-        )
-        key_id = key if isinstance(key, str) or key is None else key.key_arn
+        key_id, key = key_parts(output_encryption_key)
         role_arn = role_arn_of(role)
         request: dict[str, object] = {
             "roleArn": role_arn,
@@ -198,7 +193,7 @@ class BatchInferenceJob(Construct):
             "this account's and region's batch inference jobs.",
         )
         provider.allow_pass_role(role_arn, _defaults.BEDROCK_PRINCIPAL)
-        if key is not None and not isinstance(key, str):
+        if key is not None:
             provider.allow(KMS_ACTIONS, [key.key_arn])
         self.resource = new_custom_resource(
             self,

@@ -146,3 +146,14 @@ class AudienceEncryptionKey(Construct):
 def as_kms_key(key: kms.IKey | AudienceEncryptionKey | None) -> kms.IKey | None:
     """The ``kms.IKey`` behind ``key`` (an ``AudienceEncryptionKey`` or a key), or None."""
     return key.key if isinstance(key, AudienceEncryptionKey) else key
+
+
+def key_parts(
+    key: kms.IKey | AudienceEncryptionKey | str | None,
+) -> tuple[str | None, kms.IKey | None]:
+    """A key given as a construct or as an id/ARN string: ``(the id to put in a request, the
+    key to grant use of)``; a string key has nothing this stack can grant."""
+    if isinstance(key, str):
+        return key, None
+    found = as_kms_key(key)
+    return (None if found is None else found.key_arn), found

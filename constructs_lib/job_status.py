@@ -730,7 +730,7 @@ class JobStatusTracker(Construct):
 
     # ---- permissions, alarm --------------------------------------------------------------------
 
-    def _grant_permissions(self, provider: CustomResourceProvider) -> iam.ManagedPolicy:
+    def _grant_permissions(self, provider: CustomResourceProvider) -> None:
         stack = Stack.of(self)
         reason = (
             "Job ids are assigned by the service; the state machine may only read the "
@@ -775,7 +775,6 @@ class JobStatusTracker(Construct):
             "bedrock-<hash of the job ARN>: found and stopped when the job's end event arrives.",
         )
         self._permissions.allow(["lambda:InvokeFunction"], [provider.handler.function_arn])
-        return self._permissions.require_policy()
 
     def _bedrock_rule(self) -> events.Rule:
         """Bedrock's batch-job end events start a short execution of this state machine."""

@@ -111,7 +111,7 @@ def _from_seed_object(
 def _from_cli_input(
     given: Mapping[str, Any], settings: Mapping[str, Any], execution: str
 ) -> dict[str, Any]:
-    request = {key: value for key, value in given.items()}
+    request = dict(given)
     problems = []
     model_arn = settings.get("configuredAudienceModelArn")
     if (
@@ -155,8 +155,7 @@ def _with_defaults(
             request[key] = settings[key]
     request.setdefault("description", description[:255])
     tags = request.get("tags")
-    tags = dict(tags) if isinstance(tags, Mapping) else tags
-    if isinstance(tags, dict) or tags is None:
+    if tags is None or isinstance(tags, Mapping):  # anything else is reported by the check
         request["tags"] = {**(settings.get("tags") or {}), **(tags or {}), EXECUTION_TAG: execution}
     return request
 

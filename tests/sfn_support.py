@@ -21,6 +21,7 @@ AWS SDK integrations; this helper fills exactly those gaps and nothing else:
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import threading
@@ -174,10 +175,16 @@ class CasingBridge:
         return call
 
 
-def _sfn_operation(task: Any, action: str | None) -> Any:
+@functools.cache
+def _sfn_model() -> tuple[Any, dict[str, str]]:
+    """Step Functions' service model and its method -> operation names (read once)."""
     client = boto3.client("stepfunctions", region_name=REGION)
-    method = action or task._get_boto_service_action()
-    return client.meta.service_model.operation_model(client.meta.method_to_api_mapping[method])
+    return client.meta.service_model, client.meta.method_to_api_mapping
+
+
+def _sfn_operation(task: Any, action: str | None) -> Any:
+    model, operations = _sfn_model()
+    return model.operation_model(operations[action or task._get_boto_service_action()])
 
 
 def _sfn_parameters(
