@@ -598,3 +598,37 @@ def test_export_already_started_by_a_retried_run_is_tracked_not_restarted(full: 
     assert result.calls.count("StartAudienceExportJob") == 1
     [event] = _workflow_events(result)
     assert event["detail"]["exports"] == [{"name": export_name, "status": "ACTIVE"}]
+
+
+def test_fails_if_the_seed_prefix_starts_with_a_slash(stack: cdk.Stack) -> None:
+    with pytest.raises(ValueError, match=r"Scratch/W.*seed_prefix.*'/seeds/'.*no leading '/'"):
+        AudienceGenerationWorkflow(
+            stack, "W", configured_audience_model=CAM_ARN, seed_role=SEED_ROLE_ARN,
+            seed_prefix="/seeds/",
+        )  # fmt: skip
+
+
+def test_fails_if_export_concurrency_is_out_of_range(stack: cdk.Stack) -> None:
+    with pytest.raises(ValueError, match=r"Scratch/W.*max_concurrent_exports.*41"):
+        AudienceGenerationWorkflow(
+            stack, "W", configured_audience_model=CAM_ARN, seed_role=SEED_ROLE_ARN,
+            max_concurrent_exports=41,
+        )  # fmt: skip
+
+
+def test_fails_if_the_timeout_is_under_an_hour(stack: cdk.Stack) -> None:
+    with pytest.raises(ValueError, match=r"Scratch/W.*timeout \(seconds\).*1800"):
+        AudienceGenerationWorkflow(
+            stack, "W", configured_audience_model=CAM_ARN, seed_role=SEED_ROLE_ARN,
+            timeout=cdk.Duration.minutes(30),
+        )  # fmt: skip
+
+
+def test_fails_if_the_collaboration_id_is_not_a_uuid(stack: cdk.Stack) -> None:
+    with pytest.raises(
+        ValueError, match=r"Scratch/W.*collaboration_id='team-a-.*must match the pattern"
+    ):
+        AudienceGenerationWorkflow(
+            stack, "W", configured_audience_model=CAM_ARN, seed_role=SEED_ROLE_ARN,
+            collaboration_id="team-a-0-0000-0000-0000-000000000000",
+        )  # fmt: skip

@@ -260,3 +260,25 @@ def test_readme_quick_start_synthesizes_in_at_most_15_lines(tmp_path: Path) -> N
     assert "Custom::CleanRoomsMLConfiguredAudienceModel" in {
         r["Type"] for r in template["Resources"].values()
     }
+
+
+def test_fails_if_an_existing_model_and_an_existing_dataset_are_both_given(
+    stack: cdk.Stack,
+) -> None:
+    model = "arn:aws:cleanrooms-ml:us-east-1:123456789012:audience-model/m-1"
+    dataset = "arn:aws:cleanrooms-ml:us-east-1:123456789012:training-dataset/d-1"
+    with pytest.raises(ValueError, match=r"Scratch/P.*audience_model.*or training_dataset"):
+        LookalikeAudiencePipeline(stack, "P", audience_model=model, training_dataset=dataset)
+
+
+def test_fails_if_a_topic_key_is_given_without_creating_a_topic(stack: cdk.Stack) -> None:
+    from aws_cdk import aws_kms as kms
+
+    key = kms.Key.from_key_arn(stack, "K", "arn:aws:kms:us-east-1:123456789012:key/k")
+    with pytest.raises(ValueError, match=r"Scratch/M.*topic_encryption_key.*create_alarm_topic"):
+        PipelineMonitoring(stack, "M", topic_encryption_key=key)
+
+
+def test_fails_if_the_period_is_not_whole_minutes(stack: cdk.Stack) -> None:
+    with pytest.raises(ValueError, match=r"Scratch/M.*period \(seconds\).*90.*whole minutes"):
+        PipelineMonitoring(stack, "M", period=cdk.Duration.seconds(90))
