@@ -4,13 +4,14 @@ least-privilege customer-managed policy."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from ._nag import acknowledge
 from ._permissions import (
@@ -25,6 +26,55 @@ from ._permissions import (
 from ._validation import check_api_value
 
 
+@dataclass(frozen=True)
+class TrustConditions:
+    """The condition operators of a service role's trust policy: how ``aws:SourceAccount`` and
+    ``aws:SourceArn`` are compared (each service's documented form)."""
+
+    account: str = "StringEquals"
+    source_arn: str = "ArnLike"
+
+
+#: Amazon Step Functions and Amazon EventBridge document this form for roles they assume:
+#: "Prevent cross-service confused deputy issue" in "Creating an IAM role for your state
+#: machine" (https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html)
+#: and "Cross-service confused deputy prevention in Amazon EventBridge"
+#: (https://docs.aws.amazon.com/eventbridge/latest/userguide/cross-service-confused-deputy-prevention.html).
+CONFUSED_DEPUTY = TrustConditions()
+
+
+def _trusted(
+    service: str, account: str, source_arns: Sequence[str], conditions: TrustConditions
+) -> iam.PrincipalBase:
+    return iam.ServicePrincipal(service).with_conditions(
+        {
+            conditions.account: {"aws:SourceAccount": account},
+            conditions.source_arn: {"aws:SourceArn": list(source_arns)},
+        }
+    )
+
+
+def trusted_service_principal(
+    scope: IConstruct, service: str, source_arns: Sequence[str]
+) -> iam.PrincipalBase:
+    """``service`` (e.g. ``states.amazonaws.com``, ``events.amazonaws.com``) acting only for this
+    account (``StringEquals aws:SourceAccount``) and only for ``source_arns`` (``ArnLike
+    aws:SourceArn``), for the ``assumed_by`` of a role that service assumes.
+
+    Step Functions, "Creating an IAM role for your state machine", section "Prevent
+    cross-service confused deputy issue"
+    (https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html): the
+    trust policy's ``aws:SourceArn`` is the state machine ARN (``...:stateMachine:*`` for any in
+    the account and Region) with ``aws:SourceAccount``. EventBridge, "Cross-service confused
+    deputy prevention in Amazon EventBridge"
+    (https://docs.aws.amazon.com/eventbridge/latest/userguide/cross-service-confused-deputy-prevention.html):
+    "For EventBridge event bus rule targets, the value of aws:SourceArn must be the rule ARN."
+    """
+    if not source_arns:
+        raise ValueError(f"{scope.node.path}: trusted_service_principal needs source ARNs")
+    return _trusted(service, Stack.of(scope).account, source_arns, CONFUSED_DEPUTY)
+
+
 def new_service_role(
     scope: Construct,
     *,
@@ -33,12 +83,14 @@ def new_service_role(
     resource_patterns: Sequence[str],
     role_name: str | None,
     description: str,
+    trust: TrustConditions = CONFUSED_DEPUTY,
 ) -> iam.Role:
     """A role only ``principal`` may assume, only for this account's ``resource_patterns``.
 
-    The trust policy carries both confused-deputy conditions: ``aws:SourceAccount`` equals this
+    The trust policy carries both confused-deputy conditions: ``aws:SourceAccount`` is this
     account and ``aws:SourceArn`` matches one of the service's resource ARNs in this account and
-    region (e.g. ``training-dataset/*``).
+    region (e.g. ``training-dataset/*``), compared with the operators in ``trust`` (the form the
+    service documents).
     """
     if role_name is not None:
         check_api_value(
@@ -56,12 +108,7 @@ def new_service_role(
         "Resource",
         role_name=role_name,
         description=description,
-        assumed_by=iam.ServicePrincipal(principal).with_conditions(
-            {
-                "StringEquals": {"aws:SourceAccount": stack.account},
-                "ArnLike": {"aws:SourceArn": source_arns},
-            }
-        ),
+        assumed_by=_trusted(principal, stack.account, source_arns, trust),
     )
 
 
@@ -156,6 +203,7 @@ class ServiceRoleConstruct(Construct):
         resource_patterns: Sequence[str],
         role_name: str | None,
         description: str,
+        trust: TrustConditions = CONFUSED_DEPUTY,
     ) -> None:
         self.role = new_service_role(
             self,
@@ -164,6 +212,7 @@ class ServiceRoleConstruct(Construct):
             resource_patterns=resource_patterns,
             role_name=role_name,
             description=description,
+            trust=trust,
         )
         self._permissions = ServiceRolePolicy(self, self.role)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy
@@ -19,15 +19,66 @@ from . import _defaults
 from ._nag import acknowledge
 from ._service_role import ServiceRolePolicy
 
-#: Error names Step Functions gives throttling and server errors of SDK integrations.
+#: Error names Step Functions gives SDK integration errors: ``<prefix>.<error shape name>``
+#: ("Handling errors in SDK service integrations", Step Functions developer guide,
+#: https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html).
 SDK_ERROR_PREFIX = {"cleanroomsml": "CleanRoomsMl", "bedrock": "Bedrock"}
-TRANSIENT_ERRORS = ("ThrottlingException", "InternalServerException", "ServiceUnavailableException")
+
+#: Error shapes of each service's model worth retrying with a short back-off: throttling and
+#: server faults. Only names the service model defines (``cleanroomsml`` defines no server-fault
+#: shape; its 5xx answers arrive under the generic ``CleanRoomsMl.CleanRoomsMlException``). A
+#: test reads the bundled botocore models to keep this table honest.
+TRANSIENT_ERRORS: Mapping[str, tuple[str, ...]] = {
+    "cleanroomsml": ("ThrottlingException",),
+    "bedrock": ("ThrottlingException", "InternalServerException"),
+}
+
+#: The error shape each service answers a start call with when an account quota is full
+#: (``StartAudienceGenerationJob``, ``StartAudienceExportJob``, ``CreateModelInvocationJob``).
+QUOTA_ERROR = "ServiceQuotaExceededException"
+
+#: Quota back-off: the first retry after about a minute, doubling to at most 15 minutes, with
+#: full jitter so that a burst of runs spreads its retries.
+QUOTA_RETRY_INTERVAL = 60
+QUOTA_RETRY_RATE = 2.0
+QUOTA_RETRY_MAX_DELAY = 900
 
 
 def transient_errors(service: str) -> list[str]:
-    """Step Functions' names of ``service``'s throttling and server errors."""
+    """Step Functions' names of ``service``'s throttling and server errors (and of the
+    unmodelled errors Step Functions names ``<prefix>.<prefix>Exception``)."""
     prefix = SDK_ERROR_PREFIX[service]
-    return [f"{prefix}.{name}" for name in TRANSIENT_ERRORS] + [f"{prefix}.{prefix}Exception"]
+    return [f"{prefix}.{name}" for name in TRANSIENT_ERRORS[service]] + [
+        f"{prefix}.{prefix}Exception"
+    ]
+
+
+def quota_retry_attempts(horizon_seconds: int) -> int:
+    """Retries of a start refused for quota that last, on average, ``horizon_seconds``.
+
+    With full jitter a retry waits a uniformly random time between 0 and its nominal delay
+    (60 s doubling to 900 s), so the expected wait is half the nominal one; attempts are added
+    until the expected total reaches the horizon.
+    """
+    attempts, expected, delay = 0, 0.0, float(QUOTA_RETRY_INTERVAL)
+    while expected < horizon_seconds:
+        expected += delay / 2
+        attempts += 1
+        delay = min(QUOTA_RETRY_MAX_DELAY, delay * QUOTA_RETRY_RATE)
+    return max(attempts, 1)
+
+
+def retry_on_quota(task: sfn.TaskStateBase, service: str, horizon_seconds: int) -> None:
+    """A start refused because the account's quota of jobs in flight is full waits for room
+    (minutes, jittered) instead of failing: up to ``horizon_seconds`` on average."""
+    task.add_retry(
+        errors=[f"{SDK_ERROR_PREFIX[service]}.{QUOTA_ERROR}"],
+        interval=Duration.seconds(QUOTA_RETRY_INTERVAL),
+        backoff_rate=QUOTA_RETRY_RATE,
+        max_attempts=quota_retry_attempts(horizon_seconds),
+        max_delay=Duration.seconds(QUOTA_RETRY_MAX_DELAY),
+        jitter_strategy=sfn.JitterType.FULL,
+    )
 
 
 def retry_with_jitter(task: sfn.TaskStateBase, errors: Sequence[str], attempts: int) -> None:
@@ -39,6 +90,72 @@ def retry_with_jitter(task: sfn.TaskStateBase, errors: Sequence[str], attempts: 
         max_attempts=attempts,
         max_delay=Duration.seconds(60),
         jitter_strategy=sfn.JitterType.FULL,
+    )
+
+
+#: Where ``read_nested_failure`` puts the failed nested execution's description.
+NESTED_EXECUTION = "$.failure.execution"
+
+#: ``end(suffix, error, cause)``: the state that ends with ``error`` (a literal or a JSONPath)
+#: and ``cause`` (a JSONPath); ``suffix`` makes its state id unique.
+EndFactory = Callable[[str, str, str], sfn.IChainable]
+
+
+def read_nested_failure(
+    scope: Construct,
+    state_id: str,
+    end: EndFactory,
+    *,
+    aborted: sfn.IChainable | None = None,
+) -> sfn.IChainable:
+    """Route a failed nested execution (``startExecution.sync:2``, error in ``$.error``).
+
+    Step Functions fails the task with the nested execution's description as a JSON ``Cause``
+    ("Start workflow executions", https://docs.aws.amazon.com/step-functions/latest/dg/
+    connect-stepfunctions.html). Its ``Error`` and ``Cause`` are present only when the nested
+    execution set them: an execution stopped by ``StopExecution`` with a cause and no error has
+    ``Status`` ABORTED, a ``Cause`` and no ``Error``. So the stopped case is tested first, and
+    an error name is read only where it is present. The member names are matched in both
+    casings (the description's JSON uses the API's names; interpreters differ).
+
+    - stopped (ABORTED): ``aborted`` when given, else ``end`` with ABORTED and the description;
+    - ``Error`` and ``Cause`` present: ``end`` with them (the tracker's outcome and cause);
+    - any other description: ``end`` with FAILED and the description;
+    - no JSON at all (the start call itself failed): ``end`` with CALL_FAILED and the cause.
+    """
+    execution = NESTED_EXECUTION
+    stopped = sfn.Condition.or_(
+        *(
+            sfn.Condition.and_(
+                sfn.Condition.is_present(f"{execution}.{field}"),
+                sfn.Condition.string_equals(f"{execution}.{field}", "ABORTED"),
+            )
+            for field in ("Status", "status")
+        )
+    )
+    read = sfn.Choice(scope, f"{state_id}Ended")
+    read.when(stopped, aborted or end("Aborted", "ABORTED", "$.error.Cause"))
+    for suffix, error, cause in (("Outcome", "Error", "Cause"), ("OutcomeLower", "error", "cause")):
+        read.when(
+            sfn.Condition.and_(
+                sfn.Condition.is_present(f"{execution}.{error}"),
+                sfn.Condition.is_present(f"{execution}.{cause}"),
+            ),
+            end(suffix, f"{execution}.{error}", f"{execution}.{cause}"),
+        )
+    read.otherwise(end("OutcomeUnknown", "FAILED", "$.error.Cause"))
+    return (
+        sfn.Choice(scope, f"{state_id}Failed")
+        .when(
+            sfn.Condition.string_matches("$.error.Cause", "{*"),
+            sfn.Pass(
+                scope,
+                f"{state_id}Failure",
+                parameters={"execution.$": "States.StringToJson($.error.Cause)"},
+                result_path="$.failure",
+            ).next(read),
+        )
+        .otherwise(end("CallFailed", "CALL_FAILED", "$.error.Cause"))
     )
 
 

@@ -30,6 +30,8 @@ from ._state_machines import (
     failure_alarm,
     logged_state_machine,
     publish_event,
+    read_nested_failure,
+    retry_on_quota,
     retry_with_jitter,
     transient_errors,
 )
@@ -47,6 +49,13 @@ WORKFLOW_EVENT_DETAIL_TYPE = "Audience Generation Workflow Finished"
 #: Workflow outcomes besides the tracker's (SUCCEEDED, FAILED, TIMED_OUT, UNKNOWN_STATUS,
 #: CALL_FAILED): the input was rejected before any call.
 INVALID_INPUT = "INVALID_INPUT"
+
+#: AWS Clean Rooms ML quotas ("AWS Clean Rooms ML quotas", Clean Rooms user guide).
+CLEAN_ROOMS_ML_QUOTAS_PAGE = (
+    "https://docs.aws.amazon.com/clean-rooms/latest/userguide/clean-rooms-ml-quotas.html"
+)
+MAX_CONCURRENT_EXPORT_JOBS = 20
+MAX_EXPORTS_PER_GENERATION_JOB = 25
 
 _GENERATION_FIELDS = (
     "Name",
@@ -145,6 +154,7 @@ class AudienceGenerationWorkflow(Construct):
         batch_inference: BatchInferenceStep | None = None,
         event_bus: events.IEventBus | None = None,
         timeout: Duration | None = None,
+        quota_wait: Duration | None = None,
         state_machine_name: str | None = None,
     ) -> None:
         """
@@ -167,12 +177,20 @@ class AudienceGenerationWorkflow(Construct):
         :param tags: tags of every generation job, plus ``cleanrooms-ml-cdk:execution``.
             Default: none.
         :param export_sizes: export the audience in these sizes after generation (each must be
-            a size bin of the configured model). Default: no export.
-        :param max_concurrent_exports: exports running at once, 1-40. Default: 5.
+            a size bin of the configured model), at most 25 (Clean Rooms ML's quota of active
+            exports per generation job). Default: no export.
+        :param max_concurrent_exports: exports a run starts at once, 1-20 (Clean Rooms ML's
+            quota of 20 pending or in-progress export jobs per account). Default: 5.
         :param batch_inference: run a Bedrock batch inference job at the end. Default: none.
         :param event_bus: where the end event goes. Default: the account's default bus.
         :param timeout: a run's limit, 1 h-1 year. Default: 10 days (a generation job, exports
             and a Bedrock job of up to 168 hours).
+        :param quota_wait: how long, on average, a start refused because the account's quota
+            of jobs in flight is full (``ServiceQuotaExceededException``: 10 pending or running
+            generation jobs, 20 export jobs, Bedrock's batch jobs per model) keeps retrying
+            before the run ends as CALL_FAILED; retries wait 1 minute doubling to 15 minutes,
+            with full jitter, so a burst of seed files queues instead of failing. 1 minute to
+            the run's ``timeout``. Default: 12 hours.
         :param state_machine_name: Default: derived from the construct path.
         """
         super().__init__(scope, construct_id)
@@ -192,6 +210,8 @@ class AudienceGenerationWorkflow(Construct):
         )  # fmt: skip
         overall = int((timeout or Duration.days(10)).to_seconds())
         check_int_range(self, "timeout (seconds)", overall, minimum=3600, maximum=365 * 86400)
+        self.quota_wait = int((quota_wait or Duration.hours(12)).to_seconds())
+        check_int_range(self, "quota_wait (seconds)", self.quota_wait, minimum=60, maximum=overall)
         self.state_machine_name = state_machine_name or Names.unique_resource_name(
             self, max_length=80, separator="-"
         )
@@ -312,9 +332,26 @@ class AudienceGenerationWorkflow(Construct):
                 raise fail(
                     self, f"export_sizes[{i}].value", size.value, "a percentage must be 1-100"
                 )
-        check_int_range(
-            self, "max_concurrent_exports", max_concurrent_exports, minimum=1, maximum=40
-        )
+        # AWS Clean Rooms ML quotas (CLEAN_ROOMS_ML_QUOTAS_PAGE): 20 pending or in-progress
+        # export jobs per account, 25 active exports per audience generation job.
+        if len(export_sizes) > MAX_EXPORTS_PER_GENERATION_JOB:
+            raise fail(
+                self,
+                "export_sizes",
+                f"{len(export_sizes)} sizes",
+                f"at most {MAX_EXPORTS_PER_GENERATION_JOB}: Clean Rooms ML allows "
+                f"{MAX_EXPORTS_PER_GENERATION_JOB} active exports per audience generation job "
+                f"({CLEAN_ROOMS_ML_QUOTAS_PAGE})",
+            )
+        if not 1 <= max_concurrent_exports <= MAX_CONCURRENT_EXPORT_JOBS:
+            raise fail(
+                self,
+                "max_concurrent_exports",
+                max_concurrent_exports,
+                f"must be 1-{MAX_CONCURRENT_EXPORT_JOBS}: Clean Rooms ML allows "
+                f"{MAX_CONCURRENT_EXPORT_JOBS} pending or in-progress export jobs per account "
+                f"({CLEAN_ROOMS_ML_QUOTAS_PAGE})",
+            )
 
     def _check_batch(self, step: BatchInferenceStep) -> None:
         for prop, member, value in (
@@ -495,6 +532,7 @@ class AudienceGenerationWorkflow(Construct):
                 result_path="$.generation",
             )
             retry_with_jitter(task, transient_errors("cleanroomsml"), 6)
+            retry_on_quota(task, "cleanroomsml", self.quota_wait)
             self._catch_call(task, state_id, "generation", finish)
             return task
 
@@ -548,7 +586,6 @@ class AudienceGenerationWorkflow(Construct):
         error name, which the Map's own catcher then reports. ``aborted`` takes over when the
         tracking execution was stopped.
         """
-        execution = "$.failure.execution"
 
         def end(suffix: str, error: str, cause: str) -> sfn.IChainable:
             state_id_end = f"{state_id}{suffix}"
@@ -569,42 +606,7 @@ class AudienceGenerationWorkflow(Construct):
                 result_path="$.end",
             ).next(finish)
 
-        read = sfn.Choice(self, f"{state_id}Ended")
-        read.when(
-            sfn.Condition.is_present(f"{execution}.Cause"),
-            end("Outcome", f"{execution}.Error", f"{execution}.Cause"),
-        )
-        read.when(
-            sfn.Condition.is_present(f"{execution}.cause"),
-            end("OutcomeLower", f"{execution}.error", f"{execution}.cause"),
-        )
-        if aborted is not None:
-            read.when(
-                sfn.Condition.or_(
-                    *(
-                        sfn.Condition.and_(
-                            sfn.Condition.is_present(f"{execution}.{field}"),
-                            sfn.Condition.string_equals(f"{execution}.{field}", "ABORTED"),
-                        )
-                        for field in ("Status", "status")
-                    )
-                ),
-                aborted,
-            )
-        read.otherwise(end("OutcomeUnknown", "FAILED", "$.error.Cause"))
-        described = (
-            sfn.Choice(self, f"{state_id}Failed")
-            .when(
-                sfn.Condition.string_matches("$.error.Cause", "{*"),
-                sfn.Pass(
-                    self,
-                    f"{state_id}Failure",
-                    parameters={"execution.$": "States.StringToJson($.error.Cause)"},
-                    result_path="$.failure",
-                ).next(read),
-            )
-            .otherwise(end("CallFailed", "CALL_FAILED", "$.error.Cause"))
-        )
+        described = read_nested_failure(self, state_id, end, aborted=aborted)
         task.add_catch(described, errors=["States.ALL"], result_path="$.error")
 
     def _catch_call(
@@ -643,6 +645,7 @@ class AudienceGenerationWorkflow(Construct):
             result_path=sfn.JsonPath.DISCARD,
         )
         retry_with_jitter(start, transient_errors("cleanroomsml"), 6)
+        retry_on_quota(start, "cleanroomsml", self.quota_wait)
         track = self._track(
             "TrackExport",
             {
@@ -736,6 +739,7 @@ class AudienceGenerationWorkflow(Construct):
             result_path="$.batch",
         )
         retry_with_jitter(start, transient_errors("bedrock"), 6)
+        retry_on_quota(start, "bedrock", self.quota_wait)
         self._catch_call(start, "StartBatchInference", "batch", finish)
         tracker_input = {"kind": _contract.KIND_BEDROCK_BATCH_INFERENCE_JOB, "arn.$": "$.batch.arn"}
         # Named like the handler's Bedrock pollers, so Bedrock's end event concludes it early.

@@ -27,12 +27,18 @@ from ._custom_resource import (
     to_request_value,
     validate_fields,
 )
+from ._training_queue import TrainingQueue
 from ._validation import check_int_range, fail, is_unresolved
 from .encryption_key import AudienceEncryptionKey, as_kms_key
 from .job_status import JobStatusTracker
 
 _OPERATION = "CreateAudienceModel"
 _KMS_ACTIONS = ["kms:DescribeKey", "kms:CreateGrant", "kms:GenerateDataKey", "kms:Decrypt"]
+#: "AWS::CloudFormation::WaitCondition", property Timeout: "The maximum time that can be specified
+#: for this property is 12 hours (43200 seconds). Updates aren't supported."
+#: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudformation-waitcondition.html
+_MAX_READY_TIMEOUT_SECONDS = 43200
+_DEFAULT_READY_TIMEOUT = Duration.seconds(_MAX_READY_TIMEOUT_SECONDS)
 
 
 class IAudienceModel(Protocol):
@@ -58,6 +64,18 @@ class AudienceModel(Construct):
     CloudFormation. The physical id is the model's ARN. Every field but ``tags`` is fixed at
     creation, so changing one creates a new model (with a new default name) and deletes the old
     one; tags are updated in place. Deleting the resource calls ``DeleteAudienceModel``.
+
+    Training quota: Clean Rooms ML allows 2 audience models per account and Region in training
+    at once by default ("AWS Clean Rooms ML quotas", "Pending/in progress audience models per
+    customer", https://docs.aws.amazon.com/clean-rooms/latest/userguide/clean-rooms-ml-quotas.html).
+    So the audience models of a stack queue: in declaration order, a model is created only once
+    the model declared ``N`` places before it is trained (its ``ready`` WaitCondition completed),
+    so at most ``N`` train at once (``N`` = 2, see ``set_max_concurrent_training``). A queued
+    model therefore waits up to that earlier model's ``ready_timeout`` (at most 12 hours, the
+    WaitCondition maximum): if the earlier model's training outlasts it, or fails, the deploy
+    fails. A stack of ``M`` models takes about ``ceil(M / N)`` training times to deploy. The queue
+    is per stack: models of other stacks, or created outside CloudFormation, still share the
+    account's quota. Imported models (``from_audience_model_arn``) do not queue.
 
     Example::
 
@@ -99,7 +117,10 @@ class AudienceModel(Construct):
         :param removal_policy: what happens to the model when it leaves the stack.
             Default: ``RemovalPolicy.DESTROY`` (a model is derived data; retrain to recreate).
         :param ready_timeout: how long ``ready`` waits for training, 1 minute to 12 hours (the
-            WaitCondition maximum). Default: 12 hours.
+            WaitCondition maximum), known at synth (not a token). Changing it replaces the
+            WaitCondition and its handle (CloudFormation cannot update a WaitCondition's
+            ``Timeout``). It also bounds how long the models queued behind this one wait (see
+            the class docstring). Default: 12 hours.
         """
         super().__init__(scope, construct_id)
         dataset_arn = (
@@ -142,15 +163,23 @@ class AudienceModel(Construct):
         )
         check_tags(self, tags, _OPERATION)
 
-        self._ready_timeout = ready_timeout or Duration.hours(12)
-        if not self._ready_timeout.is_unresolved():
-            check_int_range(
+        self._ready_timeout = ready_timeout or _DEFAULT_READY_TIMEOUT
+        if self._ready_timeout.is_unresolved():
+            # The WaitCondition's ids derive from the timeout (see ``ready``): a token would give
+            # a Timeout that changes without replacing the condition.
+            raise fail(
                 self,
-                "ready_timeout (seconds)",
-                int(self._ready_timeout.to_seconds()),
-                minimum=60,
-                maximum=43200,
+                "ready_timeout",
+                self._ready_timeout.to_string(),
+                "must be known at synth, not a token: a changed timeout replaces the WaitCondition",
             )
+        check_int_range(
+            self,
+            "ready_timeout (seconds)",
+            int(self._ready_timeout.to_seconds()),
+            minimum=60,
+            maximum=_MAX_READY_TIMEOUT_SECONDS,
+        )
         self._identity = identity
         self._ready: CfnWaitCondition | None = None
         JobStatusTracker.of(self)
@@ -175,6 +204,23 @@ class AudienceModel(Construct):
             depends_on=(training_dataset,),
         )
         self.audience_model_name = name
+        TrainingQueue.of(self).enqueue(self)
+
+    @classmethod
+    def set_max_concurrent_training(cls, scope: Construct, max_concurrent: int) -> None:
+        """Let at most ``max_concurrent`` audience models of ``scope``'s stack train at once.
+
+        Call it before the stack's first ``AudienceModel`` (or ``LookalikeAudiencePipeline``)
+        is declared. Default: 2, Clean Rooms ML's default quota of audience models in training
+        per account and Region ("AWS Clean Rooms ML quotas",
+        https://docs.aws.amazon.com/clean-rooms/latest/userguide/clean-rooms-ml-quotas.html).
+        A value above 2 assumes a raised quota (a synth warning says so); 1 trains the stack's
+        models one after the other.
+
+        :param scope: any construct of the stack.
+        :param max_concurrent: an integer >= 1.
+        """
+        TrainingQueue.of(scope).configure(max_concurrent)
 
     @property
     def audience_model_arn(self) -> str:
@@ -189,10 +235,17 @@ class AudienceModel(Construct):
         ``ConfiguredAudienceModel`` of this model does so by itself.
 
         Its ids derive from the fields that replace the model, so a replaced model re-arms the
-        wait with a new handle.
+        wait with a new handle, and from ``ready_timeout``, so a changed timeout replaces the
+        condition and its handle: CloudFormation does not update a WaitCondition's ``Timeout``
+        ("Updates aren't supported") and wants a new handle for every wait condition added in an
+        update ("AWS::CloudFormation::WaitCondition",
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudformation-waitcondition.html).
+        The default timeout keeps the ids of earlier releases, so upgrading does not replace it.
         """
         if self._ready is None:
-            digest = identity_digest(self, self._identity)[:8]
+            seconds = int(self._ready_timeout.to_seconds())
+            suffix = "" if seconds == _MAX_READY_TIMEOUT_SECONDS else f"T{seconds}"
+            digest = identity_digest(self, self._identity)[:8] + suffix
             handle = CfnWaitConditionHandle(self, f"ReadyHandle{digest}")
             cfn = self.resource.node.default_child
             assert isinstance(cfn, CfnResource)
@@ -202,7 +255,7 @@ class AudienceModel(Construct):
                 f"Ready{digest}",
                 handle=handle.ref,
                 count=1,
-                timeout=str(int(self._ready_timeout.to_seconds())),
+                timeout=str(seconds),
             )
             self._ready.node.add_dependency(self.resource)
         return self._ready

@@ -6,11 +6,12 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Annotations, RemovalPolicy, Stack
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from . import _contract, _defaults
+from ._bedrock_models import MODEL_WILDCARD_REASON, invoke_model_statements, model_resource_arns
 from ._custom_resource import (
     RoleLike,
     check_tags,
@@ -18,14 +19,18 @@ from ._custom_resource import (
     new_custom_resource,
     role_arn_of,
 )
+from ._key_policy import render, statements_json
 from ._provider import CustomResourceProvider
 from ._validation import check_api_value
+from .bedrock_role import BedrockBatchInferenceRole
 from .encryption_key import AudienceEncryptionKey, key_parts
 from .job_status import JobStatusTracker
 
 _SERVICE = "bedrock"
 _OPERATION = "CreateModelInvocationJob"
 KMS_ACTIONS = ["kms:DescribeKey", "kms:CreateGrant", "kms:GenerateDataKey", "kms:Decrypt"]
+#: Warning id of a job whose (imported) service role misses the inference profile's InvokeModel.
+ROLE_INVOKE_MODEL_WARNING = "cleanrooms-ml-cdk:bedrock-role-invoke-model"
 
 
 class S3InputFormat(enum.Enum):
@@ -90,10 +95,12 @@ class BatchInferenceJob(Construct):
         removal_policy: RemovalPolicy | None = None,
     ) -> None:
         """
-        :param model_id: foundation model id, inference profile, or custom model ARN
-            (``modelId``).
-        :param role: role Bedrock assumes (``roleArn``): a ``BedrockBatchInferenceRole``, an
-            ``iam.IRole`` or an ARN.
+        :param model_id: foundation model id, inference profile (id or ARN), or custom model
+            ARN (``modelId``). The handler may create jobs only for this model.
+        :param role: role Bedrock assumes (``roleArn``): a ``BedrockBatchInferenceRole`` (for
+            an inference profile it gets ``bedrock:InvokeModel`` on the profile and its model),
+            an ``iam.IRole`` or an ARN (for an inference profile, a synth warning lists the
+            statements to add to it).
         :param input_s3_uri: ``s3://bucket/prefix/`` of the JSONL input
             (``s3InputDataConfig.s3Uri``).
         :param output_s3_uri: ``s3://bucket/prefix/`` for the output
@@ -192,6 +199,18 @@ class BatchInferenceJob(Construct):
             wildcard_reason="Bedrock assigns job ids at create time; the handler is limited to "
             "this account's and region's batch inference jobs.",
         )
+        # The model is a resource of CreateModelInvocationJob too (Service Authorization
+        # Reference, "Actions, resources, and condition keys for Amazon Bedrock",
+        # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonbedrock.html;
+        # Bedrock's "Required permissions for batch inference" example scopes the action to the
+        # foundation-model ARN and model-invocation-job/*,
+        # https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference-permissions.html).
+        provider.allow(
+            ["bedrock:CreateModelInvocationJob"],
+            model_resource_arns(self, model_id),
+            wildcard_reason=MODEL_WILDCARD_REASON,
+        )
+        grant_invoke_model(self, role, model_id)
         provider.allow_pass_role(role_arn, _defaults.BEDROCK_PRINCIPAL)
         if key is not None:
             provider.allow(KMS_ACTIONS, [key.key_arn])
@@ -213,3 +232,27 @@ class BatchInferenceJob(Construct):
 
 def _drop_none(values: Mapping[str, object]) -> dict[str, object]:
     return {k: v for k, v in values.items() if v is not None}
+
+
+def grant_invoke_model(scope: Construct, role: RoleLike, model_id: str) -> None:
+    """Give a batch job's service role what its model needs, or say what to add.
+
+    A ``BedrockBatchInferenceRole`` gets ``grant_invoke_model(model_id)``; any other role, when
+    the model is (or, unresolved, may be) an inference profile, gets a synth warning
+    (``cleanrooms-ml-cdk:bedrock-role-invoke-model``) on ``scope`` listing the statements as JSON.
+    Shared by ``BatchInferenceJob`` and the workflow's Bedrock step.
+    """
+    if isinstance(role, BedrockBatchInferenceRole):
+        role.grant_invoke_model(model_id)
+        return
+    statements = invoke_model_statements(scope, model_id)
+    if statements:
+        Annotations.of(scope).add_warning_v2(
+            ROLE_INVOKE_MODEL_WARNING,
+            f"{scope.node.path}: model_id {render(scope, model_id)} is (or, unresolved, may be) "
+            "an inference profile, and role is not a BedrockBatchInferenceRole, so its policy "
+            "cannot be extended here. Bedrock's batch inference service role needs "
+            "bedrock:InvokeModel on the profile and on the foundation model in each of its "
+            "Regions (https://docs.aws.amazon.com/bedrock/latest/userguide/batch-iam-sr.html)."
+            f" Add these statements to the role's policy: {statements_json(scope, statements)}",
+        )

@@ -12,17 +12,25 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from . import _defaults
-from ._service_role import ServiceRoleConstruct
+from ._service_role import ServiceRoleConstruct, TrustConditions
 from ._validation import check_api_value
 from .encryption_key import AudienceEncryptionKey, as_kms_key
 
-#: Clean Rooms ML resources on whose behalf the role may be assumed.
+#: Clean Rooms ML resources on whose behalf the role may be assumed: exactly the three the
+#: AWS Clean Rooms User Guide's lookalike roles trust ("Set up service roles for AWS Clean Rooms
+#: ML", https://docs.aws.amazon.com/clean-rooms/latest/userguide/ml-roles.html): reading training
+#: data (``training-dataset/*``), writing a lookalike segment (``configured-audience-model/*``)
+#: and reading seed data (``audience-generation-job/*``). ``audience-model/*`` is not documented
+#: as a source and is not trusted.
 CLEAN_ROOMS_ML_SOURCE_RESOURCES = (
     "training-dataset/*",
-    "audience-model/*",
     "configured-audience-model/*",
     "audience-generation-job/*",
 )
+
+#: The same page's trust policies compare with ``StringEqualsIfExists aws:SourceAccount`` and
+#: ``ArnLikeIfExists aws:SourceArn``.
+CLEAN_ROOMS_ML_TRUST = TrustConditions(account="StringEqualsIfExists", source_arn="ArnLikeIfExists")
 
 _GLUE_READ_ACTIONS = [
     "glue:GetDatabase",
@@ -60,10 +68,11 @@ class CleanRoomsMlServiceRole(ServiceRoleConstruct):
     """The role ``cleanrooms-ml.amazonaws.com`` assumes for lookalike modeling.
 
     Trusted only by Clean Rooms ML acting for this account (``aws:SourceAccount``) and for its
-    training datasets, audience models, configured audience models and generation jobs in this
-    account and region (``aws:SourceArn``). Its one customer-managed policy names every action
-    and resource: the Glue catalog, databases and tables given, their data prefixes, the seed
-    prefix, the output prefix and the keys.
+    training datasets, configured audience models and generation jobs in this account and region
+    (``aws:SourceArn``), in the ``...IfExists`` form the Clean Rooms ML user guide documents.
+    Its one customer-managed policy names every action and resource: the Glue catalog, databases
+    and tables given (and ``glue:CreateDatabase`` on the ``default`` database only), their data
+    prefixes, the seed prefix, the output prefix and the keys.
 
     Example::
 
@@ -106,6 +115,7 @@ class CleanRoomsMlServiceRole(ServiceRoleConstruct):
             principal=_defaults.CLEAN_ROOMS_ML_PRINCIPAL,
             arn_service=_defaults.CLEAN_ROOMS_ML_ARN_SERVICE,
             resource_patterns=CLEAN_ROOMS_ML_SOURCE_RESOURCES,
+            trust=CLEAN_ROOMS_ML_TRUST,
             role_name=role_name,
             description="Assumed by AWS Clean Rooms ML to read training data and seed audiences "
             "and to write generated audiences",
@@ -150,5 +160,15 @@ class CleanRoomsMlServiceRole(ServiceRoleConstruct):
                 # Clean Rooms ML's Glue reader also resolves the catalog's default database.
                 glue_arn("database", "default"),
             ],
+        )
+        # "Create a service role to read training data" grants glue:CreateDatabase on
+        # database/default ("Set up service roles for AWS Clean Rooms ML",
+        # https://docs.aws.amazon.com/clean-rooms/latest/userguide/ml-roles.html); the Service
+        # Authorization Reference lists catalog and database as the action's resource types
+        # ("Actions, resources, and condition keys for AWS Glue",
+        # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsglue.html),
+        # so the catalog ARN is allowed too. No other database can be created.
+        self._permissions.allow(
+            ["glue:CreateDatabase"], [glue_arn("catalog"), glue_arn("database", "default")]
         )
         self._permissions.read_objects(table.data_bucket, table.data_prefix, "data_prefix")

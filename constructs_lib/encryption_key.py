@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from . import _defaults
-from ._permissions import KMS_SERVICE_USE
+from ._key_policy import audience_key_statements, require_key_statements
 from ._validation import check_api_value, fail, is_unresolved
 
 
@@ -93,35 +93,14 @@ class AudienceEncryptionKey(Construct):
             pending_window=window,
             removal_policy=removal_policy or _defaults.STATEFUL_REMOVAL_POLICY,
         )
-        stack = Stack.of(self)
-        if allow_clean_rooms_ml:
-            self._allow_service(
-                "AllowCleanRoomsML",
-                _defaults.CLEAN_ROOMS_ML_PRINCIPAL,
-                _defaults.CLEAN_ROOMS_ML_ARN_SERVICE,
-                stack,
-            )
-        if allow_bedrock:
-            self._allow_service(
-                "AllowBedrock", _defaults.BEDROCK_PRINCIPAL, _defaults.BEDROCK_ARN_SERVICE, stack
-            )
-
-    def _allow_service(self, sid: str, principal: str, arn_service: str, stack: Stack) -> None:
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid=sid,
-                principals=[iam.ServicePrincipal(principal)],
-                actions=KMS_SERVICE_USE,
-                resources=["*"],
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {
-                        "aws:SourceArn": stack.format_arn(
-                            service=arn_service, resource="*", arn_format=ArnFormat.NO_RESOURCE_NAME
-                        )
-                    },
-                },
-            )
+        require_key_statements(
+            self,
+            self,
+            audience_key_statements(
+                self, clean_rooms_ml=allow_clean_rooms_ml, bedrock=allow_bedrock
+            ),
+            "key",
+            "Clean Rooms ML and Bedrock use it for audience data",
         )
 
     @property

@@ -5,9 +5,11 @@ asked, signals a CloudFormation WaitCondition.
 Polling uses Step Functions' AWS SDK integrations (no Lambda runs per poll). The interval grows
 from ``initial_interval`` by ``backoff_rate`` up to ``max_interval``; the schedule is computed at
 synth time and embedded in the definition (``$.poll``), and an execution may bring its own
-(``{"poll": {"schedule": [...], "maxPolls": N}}``). Every execution ends: after ``max_polls``
-polls (derived from ``timeout``) it fails as timed out, a status outside the known sets fails as
-unknown, and the state machine's own timeout is the backstop.
+(``{"poll": {"schedule": [...], "maxPolls": N, "continueAt": E}}``). Every job's tracking ends
+in one outcome event: after ``max_polls`` polls (derived from ``timeout``) it fails as timed
+out, a status outside the known sets fails as unknown, and the state machine's own timeout is
+the backstop. An execution that nears Step Functions' history limit continues as new (a nested
+execution carrying the job and the polls left), so a job is tracked for the whole ``timeout``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from ._state_machines import (
     failure_alarm,
     logged_state_machine,
     publish_event,
+    read_nested_failure,
     retry_with_jitter,
     transient_errors,
 )
@@ -125,22 +128,39 @@ _EVENT_KIND = dataclasses.replace(BEDROCK_KIND, name="EVENT_" + BEDROCK_KIND.nam
 
 #: State transitions of one execution: the start states, each poll, each further polling loop
 #: and the end states (a test counts them in a real execution of the definition).
-START_TRANSITIONS = 4  # TriggeredByEvent, PollingGiven, StartCounting, NoAnswerYet
+START_TRANSITIONS = 5  # TriggeredByEvent, PollingGiven, CountingGiven, StartCounting, NoAnswerYet
 FIRST_POLL_TRANSITIONS = 3  # RouteByKind, Get<kind>, Check<kind>
-LOOP_TRANSITIONS = (
-    8  # PollBudgetLeft, PickInterval, Ramp/MaxInterval, CountPoll, Wait, Route, Get, Check
-)
+#: HistoryRoomLeft, PollBudgetLeft, PickInterval, Ramp/MaxInterval, CountPoll, Wait, Route,
+#: Get, Check
+LOOP_TRANSITIONS = 9
 END_TRANSITIONS = 5  # outcome Pass, PublishOutcome, SignalRequested, Outcome, Succeed/Fail
 
-#: History events one further poll writes: 8 states entered and exited, plus the SDK task's
-#: scheduled, started and succeeded events (a test counts them in a real execution).
-EVENTS_PER_POLL = 19
-#: Step Functions keeps at most 25,000 history events per execution; an execution that would
-#: write more fails without publishing its outcome. Polls stop short of that (with room for the
-#: start and end states), ending the execution as TIMED_OUT with an event.
+#: Step Functions keeps at most 25,000 events in an execution's history and fails an execution
+#: that reaches it ("Step Functions service quotas", https://docs.aws.amazon.com/step-functions/
+#: latest/dg/service-quotas.html). A tracking execution counts the events it writes and, before
+#: it nears the limit, continues as new: it starts a fresh execution of the tracker carrying the
+#: job and the poll budget left, and waits for it ("Continue long-running workflows using Step
+#: Functions API", https://docs.aws.amazon.com/step-functions/latest/dg/tutorial-continue-new.html).
 HISTORY_EVENT_LIMIT = 25_000
-MAX_POLLS_PER_EXECUTION = (HISTORY_EVENT_LIMIT - 300) // EVENTS_PER_POLL
-
+#: History events one further poll of a ``Get*`` kind writes: 8 states entered and exited,
+#: plus the SDK task's entered, scheduled, started, succeeded and exited events (a test counts
+#: them in a real execution).
+EVENTS_PER_POLL = 21
+#: Further events of an export poll that finds its export first in the list (a test counts
+#: them): the list cursor, the pick, the name check and the take.
+EVENTS_PER_EXPORT_POLL = EVENTS_PER_POLL + 8
+#: Events of each other export listed before the requested one (a test counts them).
+EVENTS_PER_SKIPPED_EXPORT = 8
+#: What each poll is charged: the larger poll, plus room for two retried calls (3 events each)
+#: on average.
+EVENTS_CHARGED_PER_POLL = EVENTS_PER_EXPORT_POLL + 6
+#: Events charged for the start states.
+START_EVENTS = 20
+#: An execution continues as new once it has written this many events: room is left for one
+#: more poll listing 100 exports (the page size), the end states and the continuation itself.
+CONTINUE_AT_EVENTS = HISTORY_EVENT_LIMIT - 1_000
+#: Polls one tracking execution makes before it continues as new (the charged figure).
+POLLS_PER_EXECUTION = (CONTINUE_AT_EVENTS - START_EVENTS) // EVENTS_CHARGED_PER_POLL
 
 #: An event execution that concludes a tracked Bedrock job: TriggeredByEvent, DescribePoller,
 #: PollerRunning, NoAnswerBeforeEvent, GetAfterEvent, EndedPerEvent, StopPoller, Check, the
@@ -150,7 +170,8 @@ EVENT_TRANSITIONS = 13
 
 def transitions_for(polls: int, *, default_polling: bool = True, signal: bool = False) -> int:
     """State transitions of an execution that polls ``polls`` times."""
-    start = START_TRANSITIONS + (2 if default_polling else 0)  # DefaultPollingFor, *Polling
+    # Default polling: DefaultPollingFor and *Polling instead of CountingGiven.
+    start = START_TRANSITIONS + (1 if default_polling else 0)
     return (
         start
         + FIRST_POLL_TRANSITIONS
@@ -281,16 +302,14 @@ class JobStatusTracker(Construct):
         if not 1.0 <= backoff_rate <= 10.0:
             raise fail(self, "backoff_rate", backoff_rate, "must be between 1 and 10")
         self.schedule = poll_schedule(int(initial), backoff_rate, int(maximum))
-        self.max_polls = min(max_polls(self.schedule, int(overall)), MAX_POLLS_PER_EXECUTION)
+        self.max_polls = max_polls(self.schedule, int(overall))
         self.bedrock_events = bedrock_events
         fallback = int((bedrock_fallback_interval or Duration.minutes(35)).to_seconds())
         check_int_range(
             self, "bedrock_fallback_interval (seconds)", fallback, minimum=60, maximum=7200
         )
         self.bedrock_schedule = [fallback] if bedrock_events else self.schedule
-        self.bedrock_max_polls = min(
-            max_polls(self.bedrock_schedule, int(overall)), MAX_POLLS_PER_EXECUTION
-        )
+        self.bedrock_max_polls = max_polls(self.bedrock_schedule, int(overall))
         self.timeout = Duration.seconds(overall)
 
         provider = CustomResourceProvider.of(self)
@@ -327,7 +346,7 @@ class JobStatusTracker(Construct):
     def _definition(self, provider: CustomResourceProvider) -> sfn.IChainable:
         route = sfn.Choice(self, "RouteByKind")
         finish = self._finish(provider)
-        in_progress = self._schedule_next_poll(route, finish)
+        in_progress = self._schedule_next_poll(route, finish, self._continue_as_new(finish))
         for kind in KINDS:
             route.when(
                 sfn.Condition.string_equals("$.kind", kind.name),
@@ -345,14 +364,24 @@ class JobStatusTracker(Construct):
         defaults = sfn.Pass(
             self,
             "DefaultPolling",
-            result=sfn.Result.from_object({"schedule": self.schedule, "maxPolls": self.max_polls}),
+            result=sfn.Result.from_object(
+                {
+                    "schedule": self.schedule,
+                    "maxPolls": self.max_polls,
+                    "continueAt": CONTINUE_AT_EVENTS,
+                }
+            ),
             result_path="$.poll",
         )
         bedrock_defaults = sfn.Pass(
             self,
             "BedrockPolling",
             result=sfn.Result.from_object(
-                {"schedule": self.bedrock_schedule, "maxPolls": self.bedrock_max_polls}
+                {
+                    "schedule": self.bedrock_schedule,
+                    "maxPolls": self.bedrock_max_polls,
+                    "continueAt": CONTINUE_AT_EVENTS,
+                }
             ),
             result_path="$.poll",
         )
@@ -362,13 +391,38 @@ class JobStatusTracker(Construct):
             parameters={
                 "attempt": 0,
                 "last.$": "States.MathAdd(States.ArrayLength($.poll.schedule), -1)",
+                "events": START_EVENTS,
+                "item": 0,
+            },
+            result_path="$.count",
+        )
+        # A continued execution keeps its place in the schedule, the polls it spent and the
+        # last answer; its own history starts afresh.
+        continuing = sfn.Pass(
+            self,
+            "ContinueCounting",
+            parameters={
+                "attempt.$": "$.count.attempt",
+                "last.$": "$.count.last",
+                "events": START_EVENTS,
+                "item": 0,
             },
             result_path="$.count",
         )
         # The outcome event always carries `result`: empty until a first answer arrives.
-        counting.next(
-            sfn.Pass(self, "NoAnswerYet", result=sfn.Result.from_object({}), result_path="$.result")
-        ).next(route)
+        no_answer = sfn.Pass(
+            self, "NoAnswerYet", result=sfn.Result.from_object({}), result_path="$.result"
+        )
+        counting.next(no_answer)
+        no_answer.next(route)
+        # A continuation carries the last answer and goes on where its predecessor stopped:
+        # waiting for the next poll.
+        continuing.next(in_progress)
+        counting_given = (
+            sfn.Choice(self, "CountingGiven")
+            .when(sfn.Condition.is_present("$.count"), continuing)
+            .otherwise(counting)
+        )
         bedrock_defaults.next(counting)
         polling_for = (
             sfn.Choice(self, "DefaultPollingFor")
@@ -380,7 +434,7 @@ class JobStatusTracker(Construct):
         )
         poll = (
             sfn.Choice(self, "PollingGiven")
-            .when(sfn.Condition.is_present("$.poll"), counting)
+            .when(sfn.Condition.is_present("$.poll"), counting_given)
             .otherwise(polling_for)
         )
         return (
@@ -503,7 +557,12 @@ class JobStatusTracker(Construct):
         )
 
     def _poll_export(self, in_progress: sfn.IChainable, finish: sfn.IChainable) -> sfn.IChainable:
-        """Export jobs have no Get call: list the generation job's exports and find the name."""
+        """Export jobs have no Get call: list the generation job's exports and find the name.
+
+        The list is walked one item at a time with ``States.ArrayGetItem`` (a cursor in
+        ``$.count.item``), so the result has one shape whatever the number of exports: no
+        wildcard path, whose rendering of zero or one match differs between interpreters.
+        """
         kind = EXPORT_KIND
         listed = tasks.CallAwsService(
             self,
@@ -513,36 +572,45 @@ class JobStatusTracker(Construct):
             iam_action=kind.iam_action,
             iam_resources=["*"],
             parameters={"AudienceGenerationJobArn.$": "$.arn", "MaxResults": 100},
-            result_selector={"jobs.$": "$.AudienceExportJobs"},
+            result_selector={
+                "jobs.$": "$.AudienceExportJobs",
+                "length.$": "States.ArrayLength($.AudienceExportJobs)",
+            },
             result_path="$.listed",
         )
         self._handle_errors(listed, kind, finish)
-        match = (
+        take = sfn.Pass(
+            self, "TakeExport", input_path="$.listed.pick.current", result_path="$.result"
+        ).next(self._check(kind, in_progress, finish))
+        more = sfn.Choice(self, "ExportsLeft")
+        skip = sfn.Pass(
+            self,
+            "NextListedExport",
+            parameters={
+                "attempt.$": "$.count.attempt",
+                "last.$": "$.count.last",
+                "events.$": f"States.MathAdd($.count.events, {EVENTS_PER_SKIPPED_EXPORT})",
+                "item.$": "States.MathAdd($.count.item, 1)",
+            },
+            result_path="$.count",
+        ).next(more)
+        pick = sfn.Pass(
+            self,
+            "PickListedExport",
+            parameters={"current.$": "States.ArrayGetItem($.listed.jobs, $.count.item)"},
+            result_path="$.listed.pick",
+        ).next(
             sfn.Choice(self, "IsRequestedExport")
             .when(
-                sfn.Condition.string_equals_json_path("$.job.Name", "$.name"),
-                sfn.Pass(self, "RequestedExport", parameters={"export.$": "$.job"}),
+                sfn.Condition.string_equals_json_path("$.listed.pick.current.Name", "$.exportName"),
+                take,
             )
-            .otherwise(sfn.Pass(self, "OtherExport", result=sfn.Result.from_object({})))
+            .otherwise(skip)
         )
-        find = sfn.Map(
-            self,
-            "FindExport",
-            items_path="$.listed.jobs",
-            item_selector={"job.$": "$$.Map.Item.Value", "name.$": "$.exportName"},
-            result_selector={"matches.$": "$[*].export"},
-            result_path="$.listed",
-        )
-        find.item_processor(match)
-        take = sfn.Pass(
-            self, "TakeExport", input_path="$.listed.matches[0]", result_path="$.result"
-        ).next(self._check(kind, in_progress, finish))
-        listed_yet = (
-            sfn.Choice(self, "ExportListed")
-            .when(sfn.Condition.is_present("$.listed.matches[0]"), take)
-            .otherwise(in_progress)
-        )
-        return listed.next(find).next(listed_yet)
+        more.when(
+            sfn.Condition.number_less_than_json_path("$.count.item", "$.listed.length"), pick
+        ).otherwise(in_progress)
+        return listed.next(more)
 
     def _check(
         self, kind: _Kind, in_progress: sfn.IChainable, finish: sfn.IChainable
@@ -611,7 +679,9 @@ class JobStatusTracker(Construct):
             result_path="$.end",
         ).next(finish)
 
-    def _schedule_next_poll(self, route: sfn.IChainable, finish: sfn.IChainable) -> sfn.IChainable:
+    def _schedule_next_poll(
+        self, route: sfn.IChainable, finish: sfn.IChainable, continue_as_new: sfn.IChainable
+    ) -> sfn.IChainable:
         wait = sfn.Wait(
             self, "WaitBeforeNextPoll", time=sfn.WaitTime.seconds_path("$.interval.seconds")
         )
@@ -621,6 +691,8 @@ class JobStatusTracker(Construct):
             parameters={
                 "attempt.$": "States.MathAdd($.count.attempt, 1)",
                 "last.$": "$.count.last",
+                "events.$": f"States.MathAdd($.count.events, {EVENTS_CHARGED_PER_POLL})",
+                "item": 0,
             },
             result_path="$.count",
         )
@@ -665,7 +737,7 @@ class JobStatusTracker(Construct):
                 )
             )
         )
-        return (
+        budget = (
             sfn.Choice(self, "PollBudgetLeft")
             .when(
                 sfn.Condition.number_greater_than_equals_json_path(
@@ -674,6 +746,67 @@ class JobStatusTracker(Construct):
                 timed_out,
             )
             .otherwise(pick)
+        )
+        return (
+            sfn.Choice(self, "HistoryRoomLeft")
+            .when(
+                sfn.Condition.number_greater_than_equals_json_path(
+                    "$.count.events", "$.poll.continueAt"
+                ),
+                continue_as_new,
+            )
+            .otherwise(budget)
+        )
+
+    def _continue_as_new(self, finish: sfn.IChainable) -> sfn.IChainable:
+        """Start a fresh execution of this state machine with the whole state (job, schedule,
+        polls spent) and wait for it (``startExecution.sync:2``): its outcome is this one's.
+
+        The continuation publishes the outcome event and signals; this execution then ends
+        like it: succeeded with its output, or failed with its error and cause. Only when the
+        continuation cannot be started does this execution end the tracking as CALL_FAILED.
+        """
+        own = sfn.StateMachine.from_state_machine_arn(
+            self, "ContinuationTarget", state_machine_arn_of(self)
+        )
+        task = tasks.StepFunctionsStartExecution(
+            self,
+            "ContinueAsNew",
+            state_machine=own,
+            integration_pattern=sfn.IntegrationPattern.RUN_JOB,
+            input=sfn.TaskInput.from_json_path_at("$"),
+            name=sfn.JsonPath.format(
+                "continued-{}", sfn.JsonPath.hash(sfn.JsonPath.execution_id, "SHA-256")
+            ),
+            result_selector={"Output.$": "$.Output"},
+            result_path="$.continued",
+        )
+        # Refused starts only: a start that may have happened is not repeated under its name.
+        retry_with_jitter(
+            task,
+            ["StepFunctions.ThrottlingException", "StepFunctions.ExecutionLimitExceededException"],
+            6,
+        )
+
+        def end(suffix: str, error: str, cause: str) -> sfn.IChainable:
+            if suffix == "CallFailed":
+                return self._outcome("ContinueAsNewCallFailed", CALL_FAILED, finish, cause)
+            from_path = error.startswith("$")
+            return sfn.Fail(
+                self,
+                f"ContinuedJob{suffix}",
+                error=None if from_path else error,
+                error_path=error if from_path else None,
+                cause_path=cause,
+            )
+
+        task.add_catch(
+            read_nested_failure(self, "Continuation", end),
+            errors=["States.ALL"],
+            result_path="$.error",
+        )
+        return task.next(
+            sfn.Succeed(self, "ContinuedJobSucceeded", output_path="$.continued.Output")
         )
 
     def _finish(self, provider: CustomResourceProvider) -> sfn.IChainable:
@@ -714,7 +847,7 @@ class JobStatusTracker(Construct):
                     sfn.Condition.string_equals("$.end.outcome", SUCCEEDED),
                     sfn.Condition.string_equals("$.end.outcome", SUCCEEDED_WITH_WARNINGS),
                 ),
-                sfn.Succeed(self, "JobSucceeded", output_path="$"),
+                sfn.Succeed(self, "JobSucceeded"),
             )
             .otherwise(
                 sfn.Fail(self, "JobFailed", error_path="$.end.outcome", cause_path="$.end.cause")
@@ -754,11 +887,18 @@ class JobStatusTracker(Construct):
             ],
             wildcard_reason=reason,
         )
+        # ListAudienceExportJobs takes the audience-generation-job resource type (Service
+        # Authorization Reference, "Actions, resources, and condition keys for AWS Clean Rooms
+        # ML", https://docs.aws.amazon.com/service-authorization/latest/reference/
+        # list_awscleanroomsml.html).
         self._permissions.allow(
             ["cleanrooms-ml:ListAudienceExportJobs"],
-            ["*"],
-            wildcard_reason="Clean Rooms ML List* actions support no resource-level permissions; "
-            "export jobs have no Get call, so their status is read from this list.",
+            [
+                stack.format_arn(
+                    service="cleanrooms-ml", resource="audience-generation-job", resource_name="*"
+                )
+            ],
+            wildcard_reason=reason,
         )
         self._permissions.allow(["events:PutEvents"], [self.event_bus.event_bus_arn])
         self._permissions.allow(
@@ -773,6 +913,34 @@ class JobStatusTracker(Construct):
             ],
             wildcard_reason="Bedrock jobs' polling executions of this state machine, named "
             "bedrock-<hash of the job ARN>: found and stopped when the job's end event arrives.",
+        )
+        # Continuing as new: start an execution of this state machine and wait for it
+        # (startExecution.sync:2 needs DescribeExecution, StopExecution and its managed rule;
+        # "IAM policies for Step Functions' optimized integrations", https://docs.aws.amazon.com/
+        # step-functions/latest/dg/stepfunctions-iam.html).
+        self._permissions.allow(["states:StartExecution"], [state_machine_arn_of(self)])
+        self._permissions.allow(
+            ["states:DescribeExecution", "states:StopExecution"],
+            [
+                stack.format_arn(
+                    service="states",
+                    resource="execution",
+                    resource_name=f"{self.state_machine_name_of(self)}:continued-*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
+            wildcard_reason="Continuations of this state machine's executions, named "
+            "continued-<hash of the continued execution's ARN>.",
+        )
+        self._permissions.allow(
+            ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+            [
+                stack.format_arn(
+                    service="events",
+                    resource="rule",
+                    resource_name="StepFunctionsGetEventsForStepFunctionsExecutionRule",
+                )
+            ],
         )
         self._permissions.allow(["lambda:InvokeFunction"], [provider.handler.function_arn])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Annotations, ArnFormat, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
@@ -14,12 +14,21 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from ._key_policy import (
+    cloudwatch_alarms_key_statement,
+    render,
+    require_key_statements,
+    statements_json,
+)
 from ._provider import CustomResourceProvider
 from ._state_machines import any_occurrence_alarm
 from ._validation import fail
 from .audience_generation_workflow import AudienceGenerationWorkflow
 from .encryption_key import AudienceEncryptionKey, as_kms_key
 from .job_status import JobStatusTracker
+
+#: Warning id of an imported alarm topic whose policy the app cannot extend.
+IMPORTED_TOPIC_WARNING = "cleanrooms-ml-cdk:imported-topic-policy"
 
 #: CloudWatch Logs Insights query over Step Functions execution logs: the latest failures.
 FAILURE_QUERY = [
@@ -63,12 +72,15 @@ class PipelineMonitoring(Construct):
         """
         :param workflows: workflows to show and alarm on. Default: none (tracked jobs and the
             handler only).
-        :param alarm_topic: an existing topic the alarms notify. Default: none.
+        :param alarm_topic: an existing topic the alarms notify. A ``sns.Topic`` of this app
+            gets the statement letting CloudWatch alarms of this account and Region publish;
+            for an imported topic a synth warning lists it. Default: none.
         :param create_alarm_topic: create a KMS-encrypted topic (TLS-only) for the alarms,
             exposed as ``alarm_topic``. Default: false.
         :param topic_encryption_key: key of the created topic; its key policy must let
-            CloudWatch use it (an ``AudienceEncryptionKey`` or ``kms.Key`` of this stack gets
-            that statement). Default: a new key with rotation enabled.
+            CloudWatch use it (an ``AudienceEncryptionKey`` or ``kms.Key`` of this app gets
+            that statement; for an imported key a synth warning lists it). Default: a new key
+            with rotation enabled.
         :param dashboard_name: Default: ``<stack name>-audiences``.
         :param period: metric period of the dashboard and alarms, 1 min-1 day. Default: 5 min.
         """
@@ -103,6 +115,8 @@ class PipelineMonitoring(Construct):
             self.tracker.failure_alarm,
             self.handler_alarm,
         ]
+        if alarm_topic is not None:
+            self._allow_alarms_to_publish(alarm_topic)
         if self.alarm_topic is not None:
             for alarm in self.alarms:
                 alarm.add_alarm_action(actions.SnsAction(self.alarm_topic))
@@ -127,23 +141,70 @@ class PipelineMonitoring(Construct):
             description=f"Alarm topic of {self.node.path}",
             enable_key_rotation=True,
         )
-        # CloudWatch publishes alarm notifications into the encrypted topic.
-        if isinstance(master_key, kms.Key):
-            master_key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="AllowCloudWatchAlarms",
-                    principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                    resources=["*"],
-                    conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
-                )
-            )
-        return sns.Topic(
+        # CloudWatch publishes alarm notifications into the encrypted topic: its key policy
+        # must let CloudWatch use the key (added to a key of this app, reported for an import).
+        require_key_statements(
+            self,
+            key if key is not None else master_key,
+            [cloudwatch_alarms_key_statement(self)],
+            "topic_encryption_key",
+            "CloudWatch must encrypt alarm notifications with it to publish them to the alarm "
+            "topic",
+        )
+        topic = sns.Topic(
             self,
             "AlarmTopic",
             display_name="Lookalike audience pipeline alarms",
             master_key=master_key,
             enforce_ssl=True,
+        )
+        self._allow_alarms_to_publish(topic)
+        return topic
+
+    def _alarm_publish_statement(self, topic: sns.ITopic) -> iam.PolicyStatement:
+        """``sns:Publish`` for CloudWatch, only for this account's alarms in this Region.
+
+        The topic policy CDK writes for ``enforce_ssl`` replaces SNS's default policy, so
+        nothing else lets CloudWatch publish. Amazon CloudWatch User Guide, "Notifying users on
+        alarm changes", section "Preventing confused deputy security issues"
+        (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarms.html):
+        principal ``cloudwatch.amazonaws.com``, ``SNS:Publish``, ``ArnLike aws:SourceArn
+        arn:aws:cloudwatch:<region>:<account>:alarm:*`` and ``StringEquals aws:SourceAccount``;
+        "The value of aws:SourceArn must be the ARN of the alarm that is sending notifications."
+        """
+        stack = Stack.of(self)
+        return iam.PolicyStatement(
+            sid="AllowCloudWatchAlarmsPublish",
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["sns:Publish"],
+            resources=[topic.topic_arn],
+            conditions={
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnLike": {
+                    "aws:SourceArn": stack.format_arn(
+                        service="cloudwatch",
+                        resource="alarm",
+                        resource_name="*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                },
+            },
+        )
+
+    def _allow_alarms_to_publish(self, topic: sns.ITopic) -> None:
+        """Add the CloudWatch publish statement to a topic of this app; for an imported topic,
+        say (synth warning) which statement its policy needs."""
+        statement = self._alarm_publish_statement(topic)
+        if isinstance(topic, sns.Topic):
+            topic.add_to_resource_policy(statement)
+            return
+        Annotations.of(self).add_warning_v2(
+            IMPORTED_TOPIC_WARNING,
+            f"{self.node.path}: alarm_topic ({render(self, topic.topic_arn)}) is an SNS topic "
+            "this app does not define, so its topic policy cannot be changed here. CloudWatch "
+            "alarms can publish to it only if its policy allows them (a policy without the SNS "
+            "default statement denies them); add this statement to the topic policy: "
+            f"{statements_json(self, [statement])}",
         )
 
     # ---- dashboard ------------------------------------------------------------------------------

@@ -12,6 +12,11 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ._custom_resource import RoleLike
+from ._key_policy import (
+    audience_key_statements,
+    cloudwatch_alarms_key_statement,
+    require_key_statements,
+)
 from ._validation import fail
 from .audience_generation_workflow import (
     AudienceExportSize,
@@ -121,8 +126,11 @@ class LookalikeAudiencePipeline(Construct):
         :param audience_model: an existing audience model instead of training one.
         :param configured_audience_model: an existing configured audience model instead;
             the pipeline then creates only the workflow, its roles and the monitoring.
-        :param encryption_key: an existing key for seeds, outputs and the model. Default: a
-            new ``AudienceEncryptionKey`` (rotation on, retained).
+        :param encryption_key: an existing key for seeds, outputs and the model. A key of this
+            app gets the Clean Rooms ML (and, with a Bedrock step, Bedrock; with
+            ``create_alarm_topic``, CloudWatch) key-policy statements; for an imported key a
+            synth warning (``cleanrooms-ml-cdk:imported-key-policy``) lists them as JSON.
+            Default: a new ``AudienceEncryptionKey`` (rotation on, retained).
         :param key_alias: alias of the new key. Default: none.
         :param seed_bucket: an existing bucket for seeds and outputs; it must send events to
             EventBridge. Default: a new ``SeedAudienceBucket`` (retained).
@@ -175,6 +183,10 @@ class LookalikeAudiencePipeline(Construct):
         self.key = encryption_key or AudienceEncryptionKey(
             self, "Key", alias=key_alias, removal_policy=removal_policy
         )
+        if encryption_key is not None:
+            self._require_key_policy(
+                encryption_key, bedrock=batch_inference is not None, alarms=create_alarm_topic
+            )
         self.seed_bucket = SeedAudienceBucket(
             self,
             "SeedBucket",
@@ -256,6 +268,22 @@ class LookalikeAudiencePipeline(Construct):
             topic_encryption_key=self.key if create_alarm_topic else None,
         )
 
+    def _require_key_policy(
+        self, key: kms.IKey | AudienceEncryptionKey, *, bedrock: bool, alarms: bool
+    ) -> None:
+        """The statements a passed-in key's policy needs: Clean Rooms ML always (seeds, outputs,
+        the model), Bedrock with a Bedrock step, CloudWatch with the alarm topic it encrypts.
+        Added to a key of this app; listed in a synth warning for an imported key."""
+        statements = audience_key_statements(self, clean_rooms_ml=True, bedrock=bedrock)
+        if alarms:
+            statements.append(cloudwatch_alarms_key_statement(self))
+        purposes = ["Clean Rooms ML reads seeds and writes audiences and the model with it"]
+        if bedrock:
+            purposes.append("Bedrock reads batch input and writes batch output with it")
+        if alarms:
+            purposes.append("CloudWatch encrypts alarm notifications to the alarm topic with it")
+        require_key_statements(self, key, statements, "encryption_key", "; ".join(purposes))
+
     def _never_both(self, given: tuple[str, object], other: tuple[str, object]) -> None:
         if given[1] is not None and other[1] is not None:
             raise fail(self, given[0], "given", f"give {given[0]} or {other[0]}, not both")
@@ -274,6 +302,7 @@ class LookalikeAudiencePipeline(Construct):
             output_bucket=bucket,
             output_prefix=batch.output_prefix,
             encryption_key=self.key,
+            model_ids=[batch.model_id],
         )
         return BatchInferenceStep(
             model_id=batch.model_id,

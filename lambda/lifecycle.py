@@ -200,7 +200,17 @@ def update_immutable(
     if changed_fields(old.request, props.request):
         return create(kind, props, client, tracker)
     update_tags(client, physical_id, old.tags, props.tags)
-    return result(kind, physical_id, props)
+    answer = result(kind, physical_id, props)
+    new_signal = props.signal_url and props.signal_url != old.signal_url
+    if kind.tracked_kind and tracker is not None and new_signal:
+        # A new WaitCondition handle on a kept object (a replaced readiness gate, or a model now
+        # queued behind): track it again so the new condition is signalled (at once if ACTIVE).
+        execution = start_tracking(
+            tracker, kind.tracked_kind, physical_id, props.request_id, props.signal_url
+        )
+        if execution:
+            answer["Data"]["TrackingExecutionArn"] = execution
+    return answer
 
 
 def delete(client: Any, kind: Kind, physical_id: str) -> Result:

@@ -15,6 +15,11 @@ AWS SDK integrations; this helper fills exactly those gaps and nothing else:
   definition's PascalCase parameters to boto unchanged and returns boto's camelCase: its two
   normalisation hooks (no-ops in moto) are filled in with the same model-based mapping, and an
   unnamed nested execution gets a UUID name as in Step Functions;
+- moto forgets the ``error`` and ``cause`` given to ``StopExecution``; Step Functions reports
+  them in the stopped execution's description (``DescribeExecution``: ``status`` ABORTED with
+  the stop's ``cause``, and an ``error`` only when one was given), which is what a parent
+  waiting with ``startExecution.sync:2`` receives as its failure cause. The bridge records them
+  and puts them back in that description;
 - Lambda needs Docker in moto: the signal task invokes the real handler module in-process;
 - retry back-off is recorded instead of slept.
 """
@@ -146,6 +151,10 @@ def to_sfn_casing(shape: Any, value: Any) -> Any:
     return value
 
 
+#: ``StopExecution`` requests' ``error`` / ``cause`` by execution ARN (moto does not keep them).
+_STOP_REASONS: dict[str, dict[str, str]] = {}
+
+
 class CasingBridge:
     """A client as the interpreter sees it: PascalCase in, PascalCase out; calls are counted."""
 
@@ -170,6 +179,11 @@ class CasingBridge:
                 )
                 raise
             answer.pop("ResponseMetadata", None)
+            if operation.name == "StopExecution":
+                given = to_api_casing(operation.input_shape, params)
+                _STOP_REASONS[given["executionArn"]] = {
+                    k: given[k] for k in ("error", "cause") if k in given
+                }
             return to_sfn_casing(operation.output_shape, answer)
 
         return call
@@ -211,6 +225,9 @@ def _sfn_response(
 ) -> None:
     if not isinstance(response, dict):
         return
+    if response.get("status") == "ABORTED":
+        for member, value in _STOP_REASONS.get(response.get("executionArn", ""), {}).items():
+            response.setdefault(member, value)
     converted = to_sfn_casing(_sfn_operation(task, service_action_name).output_shape, response)
     response.clear()
     response.update(converted)
@@ -310,6 +327,7 @@ def interpreter(
     def lambda_factory(region: str, service: str, state_credentials: Any = None) -> Any:
         return fake_lambda
 
+    _STOP_REASONS.clear()
     aws_sdk_task.boto_client_for = sdk_factory
     sfn_task.StateTaskServiceSfn._normalise_parameters = _sfn_parameters  # type: ignore[method-assign]
     sfn_task.StateTaskServiceSfn._normalise_response = _sfn_response  # type: ignore[method-assign]

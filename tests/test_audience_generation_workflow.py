@@ -28,6 +28,7 @@ from constructs_lib import (
     JobStatusTracker,
     SeedAudienceBucket,
 )
+from constructs_lib._state_machines import quota_retry_attempts
 from tests.conftest import Synthesized, assert_cfn_lint_clean, synth_stack
 from tests.handler_support import new_client
 from tests.sfn_support import ACCOUNT, REGION, Run, definition_of, interpreter, machine_name_of
@@ -497,21 +498,146 @@ def test_failed_export_ends_the_run_before_batch_inference(full: Machines) -> No
     assert event["detail"]["step"] == "export"
 
 
-def test_throttled_start_is_retried_and_a_rejected_start_fails_the_run(plain: Machines) -> None:
+def _wait_for_waiting_execution(execution: str) -> None:
+    """Until ``execution`` sits in its Wait state (the Bedrock poller, after its first poll)."""
+    import time
+
+    from boto3 import client
+
+    sfn = client("stepfunctions", region_name=REGION)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
+        except sfn.exceptions.ExecutionDoesNotExist:
+            events = []
+        if any(e["type"] == "WaitStateEntered" for e in events):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{execution} never reached its Wait state")
+
+
+def test_bedrock_end_event_before_the_fallback_poll_ends_the_run_with_the_confirmed_outcome(
+    full: Machines,
+) -> None:
+    # GIVEN a run whose generation and export are done and whose Bedrock job is still running
+    # at the poller's first poll (the poller then waits out its sparse 35-minute interval)
+    stubbers = _stubbers()
+    cleanrooms, bedrock = stubbers["cleanroomsml"], stubbers["bedrock"]
+    given = _cli_input()
+    del given["configuredAudienceModelArn"], given["seedAudience"]["roleArn"]
+    cleanrooms.add_response("start_audience_generation_job", {"audienceGenerationJobArn": JOB_ARN})
+    cleanrooms.add_response("get_audience_generation_job", _job("ACTIVE"))
+    cleanrooms.add_response("start_audience_export_job", {})
+    export_name = "weekly-lookalikes-absolute-10000"
+    cleanrooms.add_response(
+        "list_audience_export_jobs", {"audienceExportJobs": [_export(export_name, "ACTIVE")]}
+    )
+    bedrock.add_response("create_model_invocation_job", {"jobArn": BEDROCK_ARN})
+    bedrock.add_response("get_model_invocation_job", _bedrock("InProgress"))  # the poller's
+    bedrock.add_response("get_model_invocation_job", _bedrock("Completed"))  # after the event
+    bedrock.add_response("get_model_invocation_job", _bedrock("Completed"))  # the confirmation
+    poller = (
+        f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{full.tracker_name}:"
+        f"bedrock-{hashlib.sha256(BEDROCK_ARN.encode()).hexdigest()}"
+    )
+    with _running(full, stubbers) as run:
+        workflow = run.start(full.workflow, given, "bedrock-event-first", full.workflow_name)
+        _wait_for_waiting_execution(poller)
+        # WHEN Bedrock's "Batch Inference Job State Change" event arrives first
+        ended = run(
+            full.tracker,
+            {
+                "kind": "BEDROCK_BATCH_INFERENCE_JOB",
+                "arn": BEDROCK_ARN,
+                "via": "event",
+                "eventStatus": "Completed",
+            },
+            None,
+            full.tracker_name,
+        )
+        stopped = run.wait_for(poller)
+        result = run.wait_for(workflow)
+    for stubber in stubbers.values():
+        stubber.assert_no_pending_responses()
+    # THEN the event concluded the job and stopped its poller
+    assert ended.status == "SUCCEEDED"
+    assert stopped.status == "ABORTED"
+    # AND the run confirmed the Bedrock outcome and ended like any other run, with one event
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert "ConfirmBatchInference" in _states_entered(result)
+    [event] = _workflow_events(result)
+    assert event["detail"]["outcome"] == "SUCCEEDED"
+    assert event["detail"]["batch"]["arn"] == BEDROCK_ARN
+    assert event["detail"]["batch"]["tracking"]["status"] == "Completed"
+
+
+def test_start_refused_for_quota_waits_with_jittered_minutes_then_runs(plain: Machines) -> None:
+    # GIVEN a start throttled once, then refused twice because 10 generation jobs are in flight
+    # (Clean Rooms ML's ServiceQuotaExceededException), then accepted
     stubbers = _stubbers()
     cleanrooms = stubbers["cleanroomsml"]
-    cleanrooms.add_client_error("start_audience_generation_job", "ThrottlingException", "slow", 400)
-    cleanrooms.add_client_error(
-        "start_audience_generation_job", "ServiceQuotaExceededException", "too many jobs", 402
+    cleanrooms.add_client_error("start_audience_generation_job", "ThrottlingException", "slow", 429)
+    for _ in range(2):
+        cleanrooms.add_client_error(
+            "start_audience_generation_job", "ServiceQuotaExceededException", "10 jobs", 402
+        )
+    cleanrooms.add_response("start_audience_generation_job", {"audienceGenerationJobArn": JOB_ARN})
+    cleanrooms.add_response("get_audience_generation_job", _job("ACTIVE"))
+    given = _cli_input()
+    del given["configuredAudienceModelArn"], given["seedAudience"]["roleArn"]
+    with _running(plain, stubbers) as run:
+        # WHEN a run starts
+        result = _run(run, plain, given, "quota")
+    # THEN the run waits for room and succeeds, with one job started
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert result.calls == ["StartAudienceGenerationJob"] * 4 + ["GetAudienceGenerationJob"]
+    # AND the throttled call waited at most 2 s, the refused ones up to 1 and 2 minutes (full
+    # jitter: a random part of the nominal delay)
+    assert len(result.backoffs) == 3
+    assert result.backoffs[0] <= 2
+    assert result.backoffs[1] <= 60
+    assert result.backoffs[2] <= 120
+
+
+def test_quota_retries_last_the_configured_wait(plain: Machines) -> None:
+    # GIVEN the default quota_wait of 12 hours
+    states = json.loads(plain.workflow)["States"]
+    # THEN every start call retries a quota refusal with 1 minute doubling to 15, full jitter,
+    # and as many attempts as an expected 12 hours of waiting take
+    for state in ("StartGenerationJob", "StartGenerationJobInCollaboration"):
+        [quota] = [
+            r
+            for r in states[state]["Retry"]
+            if r["ErrorEquals"] == ["CleanRoomsMl.ServiceQuotaExceededException"]
+        ]
+        assert quota == {
+            "ErrorEquals": ["CleanRoomsMl.ServiceQuotaExceededException"],
+            "IntervalSeconds": 60,
+            "BackoffRate": 2,
+            "MaxDelaySeconds": 900,
+            "JitterStrategy": "FULL",
+            "MaxAttempts": quota_retry_attempts(12 * 3600),
+        }
+    expected = sum(min(900, 60 * 2**i) / 2 for i in range(quota_retry_attempts(12 * 3600)))
+    assert 12 * 3600 <= expected < 12 * 3600 + 450
+
+
+def test_fails_if_the_start_is_rejected(plain: Machines) -> None:
+    # GIVEN a start the service rejects for a reason retrying cannot fix
+    stubbers = _stubbers()
+    stubbers["cleanroomsml"].add_client_error(
+        "start_audience_generation_job", "AccessDeniedException", "not allowed", 403
     )
     given = _cli_input()
     del given["configuredAudienceModelArn"], given["seedAudience"]["roleArn"]
     with _running(plain, stubbers) as run:
-        result = _run(run, plain, given, "quota")
-    assert result.calls == ["StartAudienceGenerationJob"] * 2
-    assert len(result.backoffs) == 1
+        result = _run(run, plain, given, "denied")
+    # THEN the run ends at once as CALL_FAILED with the service's message
+    assert result.calls == ["StartAudienceGenerationJob"]
+    assert result.backoffs == []
     assert result.error == "CALL_FAILED"
-    assert "too many jobs" in str(result.cause)
+    assert "not allowed" in str(result.cause)
 
 
 # ---- template -----------------------------------------------------------------------------------

@@ -89,7 +89,11 @@ def test_handler_may_manage_only_this_accounts_batch_jobs(synthesized: Synthesiz
         for p in synthesized.resources("AWS::IAM::ManagedPolicy").values()
         for s in p["Properties"]["PolicyDocument"]["Statement"]
     ]
-    [bedrock] = [s for s in statements if "bedrock:CreateModelInvocationJob" in s["Action"]]
+    [bedrock] = [
+        s
+        for s in statements
+        if "bedrock:CreateModelInvocationJob" in s["Action"] and isinstance(s["Action"], list)
+    ]
     assert set(bedrock["Action"]) == {
         "bedrock:CreateModelInvocationJob",
         "bedrock:GetModelInvocationJob",
@@ -99,6 +103,14 @@ def test_handler_may_manage_only_this_accounts_batch_jobs(synthesized: Synthesiz
         "bedrock:ListTagsForResource",
     }
     assert ":model-invocation-job/*" in json.dumps(bedrock["Resource"])
+    # The model is a resource of CreateModelInvocationJob too (Service Authorization Reference,
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonbedrock.html;
+    # "Required permissions for batch inference",
+    # https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference-permissions.html):
+    # the handler may create jobs of this foundation model in this Region, and no other.
+    [model] = [s for s in statements if s["Action"] == "bedrock:CreateModelInvocationJob"]
+    [arn] = [model["Resource"]["Fn::Join"][1]]
+    assert arn[2:] == [":bedrock:", {"Ref": "AWS::Region"}, f"::foundation-model/{MODEL}"]
     pass_role = [s for s in statements if s["Action"] == "iam:PassRole"]
     assert [s["Condition"] for s in pass_role] == [
         {"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}}

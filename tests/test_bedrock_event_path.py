@@ -152,7 +152,7 @@ def test_lost_event_the_sparse_poll_still_ends_the_job(machine: tuple[str, str, 
     with interpreter({"bedrock": stubber}) as run:
         result = run(
             definition,
-            {**POLLER_INPUT, "poll": {"schedule": [0], "maxPolls": 5}},
+            {**POLLER_INPUT, "poll": {"schedule": [0], "maxPolls": 5, "continueAt": 24000}},
             POLLER_NAME,
             name,
         )

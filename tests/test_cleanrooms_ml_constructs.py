@@ -532,3 +532,58 @@ def test_imported_model_is_usable(stack: cdk.Stack) -> None:
     assert isinstance(cfn, cdk.CfnResource)
     props = stack.resolve(cfn._cfn_properties)
     assert props["Request"]["audienceModelArn"] == MODEL_ARN
+
+
+# ---- the readiness gate's timeout -----------------------------------------------------------
+# "AWS::CloudFormation::WaitCondition" (CloudFormation template reference), property Timeout:
+# "The maximum time that can be specified for this property is 12 hours (43200 seconds). Updates
+# aren't supported."; property Handle: "Anytime you add a WaitCondition resource during a stack
+# update, you must associate the wait condition with a new WaitConditionHandle resource."
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudformation-waitcondition.html
+
+
+def _ready_ids(ready_timeout: cdk.Duration | None) -> dict[str, str]:
+    """Logical ids of the model's WaitCondition and handle, by type."""
+    stack = cdk.Stack(cdk.App(), "Timeouts")
+    model = AudienceModel(stack, "Model", training_dataset=DATASET_ARN, ready_timeout=ready_timeout)
+    model.ready  # noqa: B018 - the gate is created on first use
+    resources = cdk.assertions.Template.from_stack(stack).to_json()["Resources"]
+    wait = "AWS::CloudFormation::Wait"
+    ids = {r["Type"]: k for k, r in resources.items() if r["Type"].startswith(wait)}
+    assert set(ids) == {
+        "AWS::CloudFormation::WaitCondition",
+        "AWS::CloudFormation::WaitConditionHandle",
+    }
+    return ids
+
+
+def test_a_changed_ready_timeout_replaces_the_wait_condition_and_its_handle() -> None:
+    # GIVEN synths of the same model differing only in ready_timeout
+    one_hour, one_hour_again = _ready_ids(cdk.Duration.hours(1)), _ready_ids(cdk.Duration.hours(1))
+    two_hours = _ready_ids(cdk.Duration.hours(2))
+    # THEN equal timeouts give equal ids, and a different one new ids for both (a replacement,
+    # since CloudFormation cannot update Timeout in place, with a new handle as it requires)
+    assert one_hour == one_hour_again
+    assert not set(one_hour.values()) & set(two_hours.values())
+    assert not set(one_hour.values()) & set(_ready_ids(None).values())
+
+
+def test_the_default_ready_timeout_keeps_its_ids() -> None:
+    # GIVEN the default timeout and an explicit 12 hours (the same Timeout, 43200 seconds)
+    # THEN the ids are equal, and without a timeout part: stacks deployed by earlier releases
+    # keep their WaitCondition when they upgrade
+    default = _ready_ids(None)
+    assert default == _ready_ids(cdk.Duration.hours(12))
+    assert all("T43200" not in logical_id for logical_id in default.values())
+    assert all("T3600" in logical_id for logical_id in _ready_ids(cdk.Duration.hours(1)).values())
+
+
+def test_fails_if_ready_timeout_is_a_token(stack: cdk.Stack) -> None:
+    # GIVEN a timeout known only at deploy time WHEN the model is declared THEN synth fails: a
+    # changed value could not replace the WaitCondition
+    timeout = cdk.Duration.seconds(cdk.Token.as_number(cdk.Fn.ref("Timeout")))
+    with pytest.raises(ConstructValidationError) as error:
+        AudienceModel(stack, "M", training_dataset=DATASET_ARN, ready_timeout=timeout)
+    assert error.value.path == "Scratch/M"
+    assert error.value.prop == "ready_timeout"
+    assert "must be known at synth" in error.value.rule

@@ -252,3 +252,34 @@ def test_fails_if_the_handle_cannot_be_reached() -> None:
                 "Outcome": "SUCCEEDED",
             }
         )
+
+
+def test_a_new_signal_url_on_a_kept_model_is_signalled(clients: dict[str, Any]) -> None:
+    # GIVEN an update that only gives the model a new WaitCondition handle (a changed
+    # ready_timeout, or a model newly queued behind it)
+    update = event(
+        "Update",
+        "Custom::CleanRoomsMLAudienceModel",
+        REQUEST,
+        old_request=REQUEST,
+        physical_id=MODEL_ARN,
+        request_id="req-2",
+    )
+    update["ResourceProperties"]["SignalUrl"] = SIGNAL_URL
+    name = tracking.execution_name("AUDIENCE_MODEL", MODEL_ARN, "req-2")
+    with stubbed(clients["cleanroomsml"]), stubbed(clients["stepfunctions"]) as sfn:
+        sfn.add_response(
+            "start_execution",
+            {"executionArn": f"{STATE_MACHINE}:{name}", "startDate": "2024-07-01T00:00:00Z"},
+            {
+                "stateMachineArn": STATE_MACHINE,
+                "name": name,
+                "input": json.dumps(
+                    {"arn": MODEL_ARN, "kind": "AUDIENCE_MODEL", "signalUrl": SIGNAL_URL},
+                    sort_keys=True,
+                ),
+            },
+        )
+        result = handler.on_event(update)
+    # THEN the model is kept and tracked again with the new URL: the new condition is signalled
+    assert result["PhysicalResourceId"] == MODEL_ARN

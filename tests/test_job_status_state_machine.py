@@ -15,16 +15,20 @@ import pytest
 
 from constructs_lib import AudienceModel
 from constructs_lib.job_status import (
+    CONTINUE_AT_EVENTS,
+    EVENTS_CHARGED_PER_POLL,
+    EVENTS_PER_EXPORT_POLL,
     EVENTS_PER_POLL,
+    EVENTS_PER_SKIPPED_EXPORT,
     HISTORY_EVENT_LIMIT,
-    MAX_POLLS_PER_EXECUTION,
+    POLLS_PER_EXECUTION,
     JobStatusTracker,
     max_polls,
     poll_schedule,
     transitions_for,
 )
 from tests.conftest import Synthesized, synth_stack
-from tests.sfn_support import definition_of, interpreter, stubbed_client
+from tests.sfn_support import definition_of, interpreter, machine_name_of, stubbed_client
 
 MODEL_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:audience-model/m-1"
 DATASET_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:training-dataset/d-1"
@@ -32,7 +36,7 @@ JOB_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:audience-generation-job/
 CAM_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:configured-audience-model/c-1"
 BEDROCK_ARN = "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/abcdefghijkl"
 NOW = datetime.datetime(2024, 7, 1, tzinfo=datetime.UTC)
-FAST = {"schedule": [0], "maxPolls": 10}
+FAST = {"schedule": [0], "maxPolls": 10, "continueAt": 24000}
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +47,13 @@ def definition(tmp_path_factory: pytest.TempPathFactory) -> str:
         AudienceModel(stack, "Model", training_dataset=DATASET_ARN)
 
     synthesized: Synthesized = synth_stack(tmp_path_factory.mktemp("tracker"), build)
+    global TRACKER_NAME
+    TRACKER_NAME = machine_name_of(synthesized.raw)
     return definition_of(synthesized.raw)
+
+
+#: The synthesized state machine's name: a continuation starts an execution of it by name.
+TRACKER_NAME = ""
 
 
 def _model(status: str, message: str | None = None) -> dict[str, Any]:
@@ -128,27 +138,68 @@ def test_model_is_polled_until_active(definition: str) -> None:
     assert event["detail"]["result"]["Status"] == "ACTIVE"
     assert event["detail"]["executionArn"].startswith("arn:aws:states:")
     assert result.signals == []
-    # 4 start states + first poll (3) + 2 loops of 8 states + 5 end states: the formula the
+    # 5 start states + first poll (3) + 2 loops of 9 states + 5 end states: the formula the
     # polling benchmark uses
-    assert result.transitions == 4 + 3 + 2 * 8 + 5
+    assert result.transitions == 5 + 3 + 2 * 9 + 5
     assert result.transitions == transitions_for(3, default_polling=False)
 
 
-def test_a_further_poll_writes_the_history_events_the_poll_cap_assumes(definition: str) -> None:
-    # GIVEN two executions of the same job, one polling once more than the other
-    def history_length(statuses: tuple[str, ...]) -> int:
-        stubber = stubbed_client("cleanroomsml")
-        for status in statuses:
-            stubber.add_response("get_audience_model", _model(status))
-        with interpreter({"cleanroomsml": stubber}) as run:
-            result = run(definition, {"kind": "AUDIENCE_MODEL", "arn": MODEL_ARN, "poll": FAST})
-        return len(result.history)
+def _history_length(
+    definition: str, method: str, answers: list[dict[str, Any]], execution_input: dict[str, Any]
+) -> int:
+    stubber = stubbed_client("cleanroomsml")
+    for answer in answers:
+        stubber.add_response(method, answer)
+    with interpreter({"cleanroomsml": stubber}) as run:
+        result = run(definition, execution_input)
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    return len(result.history)
 
-    shorter = history_length(("CREATE_PENDING", "ACTIVE"))
-    longer = history_length(("CREATE_PENDING", "CREATE_PENDING", "ACTIVE"))
-    # THEN the difference is what caps polls below Step Functions' 25,000-event history
+
+def test_a_further_poll_writes_the_history_events_each_poll_is_charged(definition: str) -> None:
+    # GIVEN executions of the same job, one polling once more than the other
+    model = {"kind": "AUDIENCE_MODEL", "arn": MODEL_ARN, "poll": FAST}
+    shorter = _history_length(
+        definition, "get_audience_model", [_model("CREATE_PENDING"), _model("ACTIVE")], model
+    )
+    longer = _history_length(
+        definition,
+        "get_audience_model",
+        [_model("CREATE_PENDING"), _model("CREATE_PENDING"), _model("ACTIVE")],
+        model,
+    )
+    # THEN the difference is the figure the history count charges a poll of a Get kind
     assert longer - shorter == EVENTS_PER_POLL
-    assert MAX_POLLS_PER_EXECUTION * EVENTS_PER_POLL + shorter < HISTORY_EVENT_LIMIT
+    assert EVENTS_CHARGED_PER_POLL >= EVENTS_PER_EXPORT_POLL > EVENTS_PER_POLL
+
+
+def test_an_export_poll_writes_the_events_it_is_charged_per_listed_export(definition: str) -> None:
+    # GIVEN export polls that find the requested export first, or after two others
+    def listed(*names: str, status: str = "CREATE_IN_PROGRESS") -> dict[str, Any]:
+        return {"audienceExportJobs": [_export(name, status) for name in names]}
+
+    first = _history_length(
+        definition,
+        "list_audience_export_jobs",
+        [listed("export-10k"), listed("export-10k", status="ACTIVE")],
+        EXPORT_INPUT,
+    )
+    once_more = _history_length(
+        definition,
+        "list_audience_export_jobs",
+        [listed("export-10k"), listed("export-10k"), listed("export-10k", status="ACTIVE")],
+        EXPORT_INPUT,
+    )
+    behind_two = _history_length(
+        definition,
+        "list_audience_export_jobs",
+        [listed("a", "b", "export-10k"), listed("export-10k", status="ACTIVE")],
+        EXPORT_INPUT,
+    )
+    # THEN a further export poll writes EVENTS_PER_EXPORT_POLL events, and each export listed
+    # before the requested one EVENTS_PER_SKIPPED_EXPORT (both charged to the history count)
+    assert once_more - first == EVENTS_PER_EXPORT_POLL
+    assert behind_two - first == 2 * EVENTS_PER_SKIPPED_EXPORT
 
 
 def test_model_training_failure_fails_with_the_services_message(definition: str) -> None:
@@ -226,7 +277,11 @@ def test_tracking_ends_after_the_poll_budget(definition: str) -> None:
     with interpreter({"cleanroomsml": stubber}) as run:
         result = run(
             definition,
-            {"kind": "AUDIENCE_MODEL", "arn": MODEL_ARN, "poll": {"schedule": [0], "maxPolls": 3}},
+            {
+                "kind": "AUDIENCE_MODEL",
+                "arn": MODEL_ARN,
+                "poll": {"schedule": [0], "maxPolls": 3, "continueAt": 24000},
+            },
         )
     assert result.status == "FAILED"
     assert result.error == "TIMED_OUT"
@@ -285,7 +340,7 @@ def test_generation_job_times_out(definition: str) -> None:
             {
                 "kind": "AUDIENCE_GENERATION_JOB",
                 "arn": JOB_ARN,
-                "poll": {"schedule": [0], "maxPolls": 2},
+                "poll": {"schedule": [0], "maxPolls": 2, "continueAt": 24000},
             },
         )
     assert result.error == "TIMED_OUT"
@@ -439,6 +494,7 @@ def test_definition_embeds_the_configured_schedule(tmp_path: Path) -> None:
     assert definition["States"]["DefaultPolling"]["Result"] == {
         "schedule": [60, 180, 540, 600],
         "maxPolls": max_polls([60, 180, 540, 600], 7200),
+        "continueAt": CONTINUE_AT_EVENTS,
     }
 
 
@@ -519,7 +575,10 @@ def test_export_job_never_listed_times_out(definition: str) -> None:
             "list_audience_export_jobs", {"audienceExportJobs": [_export("other", "ACTIVE")]}
         )
     with interpreter({"cleanroomsml": stubber}) as run:
-        result = run(definition, {**EXPORT_INPUT, "poll": {"schedule": [0], "maxPolls": 2}})
+        result = run(
+            definition,
+            {**EXPORT_INPUT, "poll": {"schedule": [0], "maxPolls": 2, "continueAt": 24000}},
+        )
     assert result.error == "TIMED_OUT"
     assert result.cause == "not listed after 2 polls; the job is no longer tracked"
 
@@ -602,7 +661,7 @@ def test_every_kind_ends_when_the_poll_budget_is_spent(
                 "kind": kind,
                 "arn": arn,
                 "exportName": "export-10k",
-                "poll": {"schedule": [0], "maxPolls": 2},
+                "poll": {"schedule": [0], "maxPolls": 2, "continueAt": 24000},
             },
         )
     stubber.assert_no_pending_responses()
@@ -611,11 +670,102 @@ def test_every_kind_ends_when_the_poll_budget_is_spent(
     assert _statuses(result.events) == ["TIMED_OUT"]
 
 
-def test_default_polling_stops_before_the_history_limit(stack: cdk.Stack) -> None:
-    # GIVEN the defaults (8 days at a 5-minute cap would be 2,304 polls)
+def test_default_polling_tracks_the_whole_timeout_across_executions(stack: cdk.Stack) -> None:
+    # GIVEN the defaults (8 days at a 5-minute cap is 2,304 polls)
     tracker = JobStatusTracker(stack, "JobStatusTracker")
-    # THEN a tracking execution ends as TIMED_OUT (with its event) before Step Functions would
-    # fail it for its history; Bedrock's sparse event-backed polling fits the 8 days
-    assert max_polls(tracker.schedule, 8 * 86400) > MAX_POLLS_PER_EXECUTION
-    assert tracker.max_polls == MAX_POLLS_PER_EXECUTION
+    # THEN the poll budget covers the whole timeout (no per-execution cap): one execution holds
+    # POLLS_PER_EXECUTION polls and then continues as new
+    assert tracker.max_polls == max_polls(tracker.schedule, 8 * 86400)
+    assert tracker.max_polls > POLLS_PER_EXECUTION
     assert tracker.bedrock_max_polls == max_polls([35 * 60], 8 * 86400)
+    # AND a continuing execution still has room for one poll over a full page of exports, the
+    # end states and the continuation
+    worst_poll = EVENTS_PER_EXPORT_POLL + 99 * EVENTS_PER_SKIPPED_EXPORT
+    assert CONTINUE_AT_EVENTS + EVENTS_CHARGED_PER_POLL + worst_poll + 50 < HISTORY_EVENT_LIMIT
+
+
+# ---- continue as new ------------------------------------------------------------------------------
+
+
+def _executions(run: Any) -> list[dict[str, Any]]:
+    from boto3 import client
+
+    sfn = client("stepfunctions", region_name="us-east-1")
+    [arn] = [m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]]
+    executions: list[dict[str, Any]] = sfn.list_executions(stateMachineArn=arn)["executions"]
+    return executions
+
+
+def test_a_job_outliving_several_executions_is_tracked_to_its_end(
+    definition: str, presigned_url: tuple[str, list[dict[str, Any]]]
+) -> None:
+    # GIVEN an execution whose history room is spent every 3 polls (continueAt 60 events:
+    # 20 for the start, 35 charged per further poll), and a model training for 8 polls
+    url, received = presigned_url
+    stubber = stubbed_client("cleanroomsml")
+    for _ in range(7):
+        stubber.add_response("get_audience_model", _model("CREATE_IN_PROGRESS"))
+    stubber.add_response("get_audience_model", _model("ACTIVE"))
+    poll = {"schedule": [0], "maxPolls": 10, "continueAt": 60}
+    with interpreter({"cleanroomsml": stubber}) as run:
+        # WHEN the job is tracked with a WaitCondition to signal
+        result = run(
+            definition,
+            {"kind": "AUDIENCE_MODEL", "arn": MODEL_ARN, "poll": poll, "signalUrl": url},
+            "first",
+            TRACKER_NAME,
+        )
+        executions = _executions(run)
+    stubber.assert_no_pending_responses()
+    # THEN it continued as new three times (after polls 3, 5 and 7): four executions, each a
+    # nested one of the one before
+    assert sorted(e["name"][:10] for e in executions) == ["continued-"] * 3 + ["first"]
+    assert {e["status"] for e in executions} == {"SUCCEEDED"}
+    # AND the first execution ends with the last one's output: the job's final answer
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert result.output["result"]["Status"] == "ACTIVE"
+    assert result.output["end"]["outcome"] == "SUCCEEDED"
+    # AND the poll budget was carried across executions (8 polls: the first, then 7 counted)
+    assert result.output["count"]["attempt"] == 7
+    # AND one outcome event and one WaitCondition signal, from the last execution
+    assert _statuses(result.events) == ["SUCCEEDED"]
+    [signal] = received
+    assert signal["body"]["Status"] == "SUCCESS"
+
+
+def test_the_poll_budget_spans_continued_executions(definition: str) -> None:
+    # GIVEN a budget of 5 polls and an execution that continues every 3 polls
+    stubber = stubbed_client("cleanroomsml")
+    for _ in range(6):
+        stubber.add_response("get_audience_model", _model("CREATE_IN_PROGRESS"))
+    poll = {"schedule": [0], "maxPolls": 5, "continueAt": 60}
+    with interpreter({"cleanroomsml": stubber}) as run:
+        # WHEN the job never ends
+        result = run(
+            definition,
+            {"kind": "AUDIENCE_MODEL", "arn": MODEL_ARN, "poll": poll},
+            "b",
+            TRACKER_NAME,
+        )
+    stubber.assert_no_pending_responses()
+    # THEN the continuation times out once the whole budget is spent, and the first execution
+    # fails with its outcome and cause (published once, by the continuation)
+    assert result.status == "FAILED"
+    assert result.error == "TIMED_OUT"
+    assert result.cause == "still CREATE_IN_PROGRESS after 5 polls; the job is no longer tracked"
+    assert _statuses(result.events) == ["TIMED_OUT"]
+
+
+def test_fails_if_the_continuation_cannot_start(definition: str) -> None:
+    # GIVEN a tracker whose continuation target does not exist (a definition run under another
+    # name), and a job still training when the history room is spent
+    stubber = stubbed_client("cleanroomsml")
+    for _ in range(3):
+        stubber.add_response("get_audience_model", _model("CREATE_IN_PROGRESS"))
+    poll = {"schedule": [0], "maxPolls": 10, "continueAt": 60}
+    with interpreter({"cleanroomsml": stubber}) as run:
+        result = run(definition, {"kind": "AUDIENCE_MODEL", "arn": MODEL_ARN, "poll": poll})
+    # THEN the tracking ends as CALL_FAILED with the start call's error, and says so in its event
+    assert result.error == "CALL_FAILED"
+    assert "does not exist" in str(result.cause).lower() or "StateMachine" in str(result.cause)
+    assert _statuses(result.events) == ["CALL_FAILED"]

@@ -77,33 +77,54 @@ def _policy(synthesized: Synthesized, role_id: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize(
-    ("prefix", "principal", "arn_service", "patterns"),
+    ("prefix", "principal", "arn_service", "patterns", "operators"),
     [
+        # "Set up service roles for AWS Clean Rooms ML"
+        # (https://docs.aws.amazon.com/clean-rooms/latest/userguide/ml-roles.html): the three
+        # lookalike roles trust training-dataset/*, configured-audience-model/* and
+        # audience-generation-job/* with StringEqualsIfExists / ArnLikeIfExists.
         (
             "CleanRoomsMl",
             "cleanrooms-ml.amazonaws.com",
             "cleanrooms-ml",
             [
                 "training-dataset/*",
-                "audience-model/*",
                 "configured-audience-model/*",
                 "audience-generation-job/*",
             ],
+            ("StringEqualsIfExists", "ArnLikeIfExists"),
         ),
-        ("Bedrock", "bedrock.amazonaws.com", "bedrock", ["model-invocation-job/*"]),
+        # "Create a custom service role for batch inference"
+        # (https://docs.aws.amazon.com/bedrock/latest/userguide/batch-iam-sr.html): StringEquals
+        # aws:SourceAccount, ArnEquals aws:SourceArn model-invocation-job/*.
+        (
+            "Bedrock",
+            "bedrock.amazonaws.com",
+            "bedrock",
+            ["model-invocation-job/*"],
+            ("StringEquals", "ArnEquals"),
+        ),
     ],
 )
 def test_trust_policy_prevents_confused_deputy(
-    synthesized: Synthesized, prefix: str, principal: str, arn_service: str, patterns: list[str]
+    synthesized: Synthesized,
+    prefix: str,
+    principal: str,
+    arn_service: str,
+    patterns: list[str],
+    operators: tuple[str, str],
 ) -> None:
+    # THEN each role's trust policy has the documented confused-deputy conditions, nothing else
     _, role = _role(synthesized, prefix)
     [statement] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Service": principal}
     assert statement["Action"] == "sts:AssumeRole"
-    assert statement["Condition"]["StringEquals"] == {
+    account_operator, arn_operator = operators
+    assert set(statement["Condition"]) == {account_operator, arn_operator}
+    assert statement["Condition"][account_operator] == {
         "aws:SourceAccount": {"Ref": "AWS::AccountId"}
     }
-    source_arns = statement["Condition"]["ArnLike"]["aws:SourceArn"]
+    source_arns = statement["Condition"][arn_operator]["aws:SourceArn"]
     if isinstance(source_arns, dict):
         source_arns = [source_arns]
     assert len(source_arns) == len(patterns)
@@ -136,6 +157,23 @@ def test_clean_rooms_ml_role_reads_exactly_the_glue_table_given(synthesized: Syn
     assert any(f.endswith(":database/ads") for f in flat)
     assert any(f.endswith(":catalog") for f in flat)
     assert "glue:CreateDatabase" not in glue["Action"]
+
+
+def test_clean_rooms_ml_role_may_create_only_the_default_database(
+    synthesized: Synthesized,
+) -> None:
+    # THEN, as AWS's "Create a service role to read training data" grants
+    # (https://docs.aws.amazon.com/clean-rooms/latest/userguide/ml-roles.html), the role may
+    # create the catalog's `default` database (with the catalog, a resource type of
+    # glue:CreateDatabase in https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsglue.html)
+    # and no other
+    role_id, _ = _role(synthesized, "CleanRoomsMl")
+    [create] = [s for s in _policy(synthesized, role_id) if "glue:CreateDatabase" in s["Action"]]
+    assert create["Action"] == "glue:CreateDatabase"
+    assert sorted(_flat(r).rsplit(":", 1)[1] for r in create["Resource"]) == [
+        "catalog",
+        "database/default",
+    ]
 
 
 def test_clean_rooms_ml_role_prefixes(synthesized: Synthesized) -> None:
@@ -220,5 +258,9 @@ def test_fails_if_prefix_starts_with_slash(stack: cdk.Stack, prop: str) -> None:
     bucket = s3.Bucket.from_bucket_name(stack, "B", "data")
     with pytest.raises(ConstructValidationError, match=f"{prop}='/x/'"):
         BedrockBatchInferenceRole(
-            stack, "Role", input_bucket=bucket, output_bucket=bucket, **{prop: "/x/"}
-        )  # type: ignore[arg-type]
+            stack,
+            "Role",
+            input_bucket=bucket,
+            output_bucket=bucket,
+            **{prop: "/x/"},  # type: ignore[arg-type]
+        )
