@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -17,7 +17,7 @@ from constructs import Construct
 
 from . import _defaults
 from ._nag import acknowledge
-from ._service_role import ServiceRolePolicy
+from ._service_role import ServiceRolePolicy, trusted_service_principal
 
 #: Error names Step Functions gives SDK integration errors: ``<prefix>.<error shape name>``
 #: ("Handling errors in SDK service integrations", Step Functions developer guide,
@@ -213,10 +213,19 @@ def logged_state_machine(
         encryption_key=logs_key,
         removal_policy=RemovalPolicy.RETAIN,
     )
+    # Confused-deputy conditions on the state machine's own ARN (known from its name, so no
+    # reference cycle): "Prevent cross-service confused deputy issue", https://docs.aws.amazon.com/
+    # step-functions/latest/dg/procedure-create-iam-role.html.
+    own_arn = Stack.of(scope).format_arn(
+        service="states",
+        resource="stateMachine",
+        resource_name=name,
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
     role = iam.Role(
         scope,
         "Role",
-        assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+        assumed_by=trusted_service_principal(scope, "states.amazonaws.com", [own_arn]),
         description=role_description,
     )
     machine = sfn.StateMachine(
@@ -236,6 +245,27 @@ def logged_state_machine(
     allow_logs_and_tracing(permissions)
     machine.node.add_dependency(permissions.require_policy())
     return machine, log_group, permissions
+
+
+def rule_with_role(scope: Construct, description: str) -> tuple[str, iam.Role, ServiceRolePolicy]:
+    """The name of an EventBridge rule on the default bus (a child ``Rule`` of ``scope``, to
+    be created by the caller under that name), and the role (``Role``) its target uses: trusted
+    by ``events.amazonaws.com`` only for that rule of this account ("For EventBridge event bus
+    rule targets, the value of aws:SourceArn must be the rule ARN", "Cross-service confused
+    deputy prevention in Amazon EventBridge", https://docs.aws.amazon.com/eventbridge/latest/
+    userguide/cross-service-confused-deputy-prevention.html). The rule is named so that its ARN
+    is known without a reference to it (which would be a cycle: rule -> role -> rule)."""
+    rule_name = Names.unique_resource_name(scope, max_length=64, separator="-")
+    rule_arn = Stack.of(scope).format_arn(
+        service="events", resource="rule", resource_name=rule_name
+    )
+    role = iam.Role(
+        scope,
+        "Role",
+        assumed_by=trusted_service_principal(scope, "events.amazonaws.com", [rule_arn]),
+        description=description,
+    )
+    return rule_name, role, ServiceRolePolicy(scope, role)
 
 
 def publish_event(

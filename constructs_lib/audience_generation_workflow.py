@@ -23,9 +23,10 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from . import _contract, _defaults
+from ._bedrock_models import MODEL_WILDCARD_REASON, model_resource_arns
 from ._custom_resource import RoleLike, cleanrooms_ml_arn, role_arn_of
+from ._key_policy import audience_key_statements, require_key_statements
 from ._provider import CustomResourceProvider
-from ._service_role import ServiceRolePolicy
 from ._state_machines import (
     failure_alarm,
     logged_state_machine,
@@ -33,10 +34,17 @@ from ._state_machines import (
     read_nested_failure,
     retry_on_quota,
     retry_with_jitter,
+    rule_with_role,
     transient_errors,
 )
 from ._validation import check_api_value, check_int_range, fail, is_unresolved
-from .batch_inference_job import KMS_ACTIONS, BatchVpcConfig, ModelInvocationType, S3InputFormat
+from .batch_inference_job import (
+    KMS_ACTIONS,
+    BatchVpcConfig,
+    ModelInvocationType,
+    S3InputFormat,
+    grant_invoke_model,
+)
 from .configured_audience_model import AudienceSizeType, IConfiguredAudienceModel
 from .encryption_key import AudienceEncryptionKey, key_parts
 from .job_status import JobStatusTracker, state_machine_arn_of
@@ -859,9 +867,28 @@ class AudienceGenerationWorkflow(Construct):
                 ],
                 wildcard_reason="Bedrock job ids are assigned when a run starts them.",
             )
+            # The model is a required resource type of CreateModelInvocationJob (Service
+            # Authorization Reference, "Actions, resources, and condition keys for Amazon
+            # Bedrock", https://docs.aws.amazon.com/service-authorization/latest/reference/
+            # list_amazonbedrock.html; "Required permissions for batch inference",
+            # https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference-permissions.html).
+            allow(
+                ["bedrock:CreateModelInvocationJob"],
+                model_resource_arns(self, step.model_id),
+                wildcard_reason=MODEL_WILDCARD_REASON,
+            )
+            # An inference profile: Bedrock's service role invokes it and the models behind it.
+            grant_invoke_model(self, step.role, step.model_id)
             _, key = key_parts(step.output_encryption_key)
             if key is not None:
                 allow(KMS_ACTIONS, [key.key_arn])
+                require_key_statements(
+                    self,
+                    key,
+                    audience_key_statements(self, clean_rooms_ml=False),
+                    "batch_inference.output_encryption_key",
+                    "Bedrock writes batch inference output with it",
+                )
             allow(
                 ["iam:PassRole"],
                 [role_arn_of(step.role)],
@@ -870,16 +897,14 @@ class AudienceGenerationWorkflow(Construct):
 
     def _seed_trigger(self, bucket: s3.IBucket, seed_prefix: str) -> events.Rule:
         scope = Construct(self, "SeedFiles")
-        role = iam.Role(
-            scope,
-            "Role",
-            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
-            description="Starts the audience-generation workflow when a seed file lands",
+        rule_name, role, permissions = rule_with_role(
+            scope, "Starts the audience-generation workflow when a seed file lands"
         )
-        ServiceRolePolicy(scope, role).allow(["states:StartExecution"], [self._own_arn()])
+        permissions.allow(["states:StartExecution"], [self._own_arn()])
         return events.Rule(
             scope,
             "Rule",
+            rule_name=rule_name,
             description="A new seed file starts an audience generation run",
             event_pattern=events.EventPattern(
                 source=["aws.s3"],

@@ -27,6 +27,7 @@ from ._custom_resource import (
     to_request_value,
     validate_fields,
 )
+from ._key_policy import audience_key_statements, require_key_statements
 from ._training_queue import TrainingQueue
 from ._validation import check_int_range, fail, is_unresolved
 from .encryption_key import AudienceEncryptionKey, as_kms_key
@@ -195,6 +196,15 @@ class AudienceModel(Construct):
         )
         if key is not None:
             provider.allow(_KMS_ACTIONS, [key.key_arn])
+            # Clean Rooms ML encrypts the model with the key: its key policy must let the service
+            # use it (added to a key of this app, a synth warning for an imported one).
+            require_key_statements(
+                self,
+                key,
+                audience_key_statements(self, bedrock=False),
+                "kms_key",
+                "Clean Rooms ML encrypts the audience model with it",
+            )
         self.resource = new_custom_resource(
             self,
             resource_type=_contract.AUDIENCE_MODEL,

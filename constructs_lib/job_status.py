@@ -22,14 +22,12 @@ from dataclasses import dataclass
 from aws_cdk import ArnFormat, Duration, Names, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct, IConstruct
 
 from . import _contract
 from ._provider import CustomResourceProvider, remember
-from ._service_role import ServiceRolePolicy
 from ._state_machines import (
     any_of,
     failure_alarm,
@@ -37,6 +35,7 @@ from ._state_machines import (
     publish_event,
     read_nested_failure,
     retry_with_jitter,
+    rule_with_role,
     transient_errors,
 )
 from ._validation import check_int_range, fail
@@ -947,19 +946,15 @@ class JobStatusTracker(Construct):
     def _bedrock_rule(self) -> events.Rule:
         """Bedrock's batch-job end events start a short execution of this state machine."""
         scope = Construct(self, "BedrockEvents")
-        role = iam.Role(
-            scope,
-            "Role",
-            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
-            description="Starts the job-status state machine on Bedrock job events",
+        rule_name, role, permissions = rule_with_role(
+            scope, "Starts the job-status state machine on Bedrock job events"
         )
-        ServiceRolePolicy(scope, role).allow(
-            ["states:StartExecution"], [self.state_machine.state_machine_arn]
-        )
+        permissions.allow(["states:StartExecution"], [self.state_machine.state_machine_arn])
         kind = BEDROCK_KIND
         return events.Rule(
             scope,
             "Rule",
+            rule_name=rule_name,
             description="Bedrock batch inference job ended: conclude its tracking now",
             event_pattern=events.EventPattern(
                 source=["aws.bedrock"],

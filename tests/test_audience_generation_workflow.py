@@ -28,7 +28,12 @@ from constructs_lib import (
     JobStatusTracker,
     SeedAudienceBucket,
 )
-from constructs_lib._state_machines import quota_retry_attempts
+from constructs_lib._state_machines import (
+    QUOTA_ERROR,
+    TRANSIENT_ERRORS,
+    quota_retry_attempts,
+    transient_errors,
+)
 from tests.conftest import Synthesized, assert_cfn_lint_clean, synth_stack
 from tests.handler_support import new_client
 from tests.sfn_support import ACCOUNT, REGION, Run, definition_of, interpreter, machine_name_of
@@ -734,12 +739,117 @@ def test_fails_if_the_seed_prefix_starts_with_a_slash(stack: cdk.Stack) -> None:
         )  # fmt: skip
 
 
-def test_fails_if_export_concurrency_is_out_of_range(stack: cdk.Stack) -> None:
-    with pytest.raises(ValueError, match=r"Scratch/W.*max_concurrent_exports.*41"):
+def test_fails_if_export_concurrency_is_over_the_export_job_quota(stack: cdk.Stack) -> None:
+    # AWS Clean Rooms ML quotas: 20 pending or in-progress export jobs per account
+    # (https://docs.aws.amazon.com/clean-rooms/latest/userguide/clean-rooms-ml-quotas.html)
+    with pytest.raises(
+        ValueError, match=r"Scratch/W.*max_concurrent_exports.*21.*1-20.*clean-rooms-ml-quotas"
+    ):
         AudienceGenerationWorkflow(
             stack, "W", configured_audience_model=CAM_ARN, seed_role=SEED_ROLE_ARN,
-            max_concurrent_exports=41,
+            max_concurrent_exports=21,
         )  # fmt: skip
+
+
+def test_fails_if_there_are_more_export_sizes_than_active_exports_allowed(
+    stack: cdk.Stack,
+) -> None:
+    # AWS Clean Rooms ML quotas: 25 active exports per audience generation job
+    sizes = [AudienceExportSize(AudienceSizeType.ABSOLUTE, 1000 * (i + 1)) for i in range(26)]
+    with pytest.raises(ValueError, match=r"Scratch/W.*export_sizes.*26 sizes.*at most 25"):
+        AudienceGenerationWorkflow(
+            stack, "W", configured_audience_model=CAM_ARN, seed_role=SEED_ROLE_ARN,
+            export_sizes=sizes,
+        )  # fmt: skip
+
+
+def test_fails_if_the_quota_wait_outlasts_the_run(stack: cdk.Stack) -> None:
+    with pytest.raises(ValueError, match=r"Scratch/W.*quota_wait.*"):
+        AudienceGenerationWorkflow(
+            stack, "W", configured_audience_model=CAM_ARN, seed_role=SEED_ROLE_ARN,
+            timeout=cdk.Duration.hours(2), quota_wait=cdk.Duration.hours(3),
+        )  # fmt: skip
+
+
+def test_retried_error_names_are_defined_by_the_service_models() -> None:
+    # GIVEN the error names the state machines retry, and the bundled botocore models
+    for service, names in TRANSIENT_ERRORS.items():
+        model = new_client(service).meta.service_model
+        # THEN every retried shape, and the quota error, is one the service model defines
+        for name in (*names, QUOTA_ERROR):
+            assert name in model.shape_names, (service, name)
+            assert model.shape_for(name).metadata.get("exception"), (service, name)
+    assert transient_errors("cleanroomsml") == [
+        "CleanRoomsMl.ThrottlingException",
+        "CleanRoomsMl.CleanRoomsMlException",
+    ]
+
+
+def _statements_of(synthesized: Synthesized, prefix: str) -> list[dict[str, Any]]:
+    return [
+        s
+        for logical_id, p in synthesized.resources("AWS::IAM::ManagedPolicy").items()
+        if logical_id.startswith(prefix)
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_workflow_may_create_bedrock_jobs_of_its_model_only(full: Machines) -> None:
+    # Service Authorization Reference (list_amazonbedrock.html): CreateModelInvocationJob needs
+    # the model (foundation-model) besides model-invocation-job
+    creates = [
+        json.dumps(s["Resource"])
+        for s in _statements_of(full.synthesized, "WorkflowPolicy")
+        if "bedrock:CreateModelInvocationJob" in s["Action"]
+    ]
+    assert any("::foundation-model/anthropic.claude-3-haiku-20240307-v1:0" in r for r in creates), (
+        creates
+    )
+    assert any("model-invocation-job/*" in r for r in creates)
+
+
+def test_tracker_lists_exports_of_generation_jobs_only(full: Machines) -> None:
+    # ListAudienceExportJobs takes the audience-generation-job resource type (SAR)
+    [listing] = [
+        s
+        for s in _statements_of(full.synthesized, "JobStatusTracker")
+        if s["Action"] == "cleanrooms-ml:ListAudienceExportJobs"
+    ]
+    assert ":audience-generation-job/*" in json.dumps(listing["Resource"])
+
+
+def test_state_machine_and_rule_roles_trust_only_their_own_resource(full: Machines) -> None:
+    # Step Functions and EventBridge confused-deputy prevention: aws:SourceAccount and
+    # aws:SourceArn (the state machine's, the rule's ARN)
+    raw = full.synthesized.raw["Resources"]
+    names = {
+        "states.amazonaws.com": [
+            r["Properties"]["StateMachineName"]
+            for r in raw.values()
+            if r["Type"] == "AWS::StepFunctions::StateMachine"
+        ],
+        "events.amazonaws.com": [
+            r["Properties"]["Name"] for r in raw.values() if r["Type"] == "AWS::Events::Rule"
+        ],
+    }
+    trusted: dict[str, list[str]] = {"states.amazonaws.com": [], "events.amazonaws.com": []}
+    for resource in raw.values():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        [statement] = resource["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        service = statement["Principal"]["Service"]
+        if service not in trusted:
+            continue
+        condition = statement["Condition"]
+        assert condition["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+        trusted[service].append(json.dumps(condition["ArnLike"]["aws:SourceArn"]))
+    assert len(trusted["states.amazonaws.com"]) == 2
+    assert len(trusted["events.amazonaws.com"]) == 2
+    for service, arns in trusted.items():
+        separator = ":stateMachine:" if service.startswith("states") else ":rule/"
+        assert sorted(a for a in arns) == sorted(
+            next(a for a in arns if f"{separator}{name}" in a) for name in names[service]
+        )
 
 
 def test_fails_if_the_timeout_is_under_an_hour(stack: cdk.Stack) -> None:

@@ -684,7 +684,7 @@ def test_default_polling_tracks_the_whole_timeout_across_executions(stack: cdk.S
     assert CONTINUE_AT_EVENTS + EVENTS_CHARGED_PER_POLL + worst_poll + 50 < HISTORY_EVENT_LIMIT
 
 
-# ---- continue as new ------------------------------------------------------------------------------
+# ---- continue as new ---------------------------------------------------------------------------
 
 
 def _executions(run: Any) -> list[dict[str, Any]]:
