@@ -263,13 +263,18 @@ class _Lambda:
 
 
 class _RecordingTime:
-    """Stands in for the ``time`` module inside moto's retrier: back-off is recorded, not slept."""
+    """Stands in for the ``time`` module inside moto's retrier: back-off is recorded, and slept
+    only scaled down by ``scale`` (0: not at all), so that a load test sees retries spread in
+    time as they would be, without waiting minutes."""
 
-    def __init__(self, backoffs: list[float]) -> None:
+    def __init__(self, backoffs: list[float], scale: float = 0.0) -> None:
         self._backoffs = backoffs
+        self._scale = scale
 
     def sleep(self, seconds: float) -> None:
         self._backoffs.append(seconds)
+        if self._scale:
+            time.sleep(seconds * self._scale)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(time, name)
@@ -298,8 +303,11 @@ class Run:
 @contextmanager
 def interpreter(
     stubbers: dict[str, Stubber] | None = None,
+    *,
+    backoff_scale: float = 0.0,
 ) -> Iterator[Callable[[str, dict[str, Any]], Run]]:
-    """Yields ``run(definition, input) -> Run``; ``stubbers`` maps service -> scripted client."""
+    """Yields ``run(definition, input) -> Run``; ``stubbers`` maps service -> scripted client
+    (anything with a ``client``); retry back-off is slept scaled by ``backoff_scale``."""
     bridges = {
         service: CasingBridge(stubber.client)  # type: ignore[attr-defined]
         for service, stubber in (stubbers or {}).items()
@@ -332,7 +340,7 @@ def interpreter(
     sfn_task.StateTaskServiceSfn._normalise_parameters = _sfn_parameters  # type: ignore[method-assign]
     sfn_task.StateTaskServiceSfn._normalise_response = _sfn_response  # type: ignore[method-assign]
     lambda_eval_utils.boto_client_for = lambda_factory
-    retrier_decl.time = _RecordingTime(backoffs)  # type: ignore[assignment]
+    retrier_decl.time = _RecordingTime(backoffs, backoff_scale)  # type: ignore[assignment]
     aws_sdk_task._SERVICE_ERROR_NAMES.update({"cleanroomsml": "CleanRoomsMl", "bedrock": "Bedrock"})
     try:
         with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
@@ -384,14 +392,14 @@ def interpreter(
                 )["executionArn"]
                 return arn
 
-            def wait_for(execution: str) -> Run:
-                deadline = time.monotonic() + 60
+            def wait_for(execution: str, timeout: float = 60) -> Run:
+                deadline = time.monotonic() + timeout
                 while True:
                     described = sfn.describe_execution(executionArn=execution)
                     if described["status"] != "RUNNING":
                         break
                     if time.monotonic() > deadline:
-                        raise AssertionError("execution did not finish within 60 s")
+                        raise AssertionError(f"execution did not finish within {timeout} s")
                     time.sleep(0.05)
                 history = sfn.get_execution_history(executionArn=execution, maxResults=1000)[
                     "events"
@@ -428,6 +436,15 @@ def interpreter(
             run.machine = machine_for  # type: ignore[attr-defined]
             run.wait_for = wait_for  # type: ignore[attr-defined]
             run.describe = sfn.describe_execution  # type: ignore[attr-defined]
+
+            def list_executions(machine_name: str) -> list[dict[str, Any]]:
+                arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{machine_name}"
+                found: list[dict[str, Any]] = []
+                for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=arn):
+                    found.extend(page["executions"])
+                return found
+
+            run.list_executions = list_executions  # type: ignore[attr-defined]
             yield run
     finally:
         aws_sdk_task.boto_client_for = original_factory

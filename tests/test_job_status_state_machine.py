@@ -769,3 +769,41 @@ def test_fails_if_the_continuation_cannot_start(definition: str) -> None:
     assert result.error == "CALL_FAILED"
     assert "does not exist" in str(result.cause).lower() or "StateMachine" in str(result.cause)
     assert _statuses(result.events) == ["CALL_FAILED"]
+
+
+def test_no_state_carries_a_no_op_output_path(definition: str) -> None:
+    # GIVEN the synthesized definition; cfn-lint's state-machine rules reject `OutputPath: "$"`
+    # on a Succeed state (E3601) once the definition is linted after token resolution
+    states = json.loads(definition)["States"]
+    # THEN no state spells out the default
+    assert [name for name, state in states.items() if state.get("OutputPath") == "$"] == []
+
+
+@pytest.mark.parametrize(("kind", "arn", "service", "method", "answer", "running"), KIND_CASES)
+def test_every_kind_writes_no_more_events_per_poll_than_it_is_charged(
+    definition: str, kind: str, arn: str, service: str, method: str, answer: Any, running: str
+) -> None:
+    # GIVEN executions of each kind that poll 2 and 3 times
+    def history(polls: int) -> int:
+        stubber = stubbed_client(service)
+        for _ in range(polls - 1):
+            stubber.add_response(method, answer(running))
+        stubber.add_response(method, answer(running))  # the budget ends the last
+        with interpreter({service: stubber}) as run:
+            result = run(
+                definition,
+                {
+                    "kind": kind,
+                    "arn": arn,
+                    "exportName": "export-10k",
+                    "poll": {"schedule": [0], "maxPolls": polls - 1, "continueAt": 24000},
+                },
+            )
+        assert result.error == "TIMED_OUT"
+        return len(result.history)
+
+    # THEN a further poll writes the measured figure for its kind, within what it is charged
+    further = history(3) - history(2)
+    expected = EVENTS_PER_EXPORT_POLL if kind == "AUDIENCE_EXPORT_JOB" else EVENTS_PER_POLL
+    assert further == expected
+    assert further <= EVENTS_CHARGED_PER_POLL
