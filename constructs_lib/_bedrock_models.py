@@ -192,6 +192,10 @@ def model_resource_arns(scope: IConstruct, model_id: str) -> list[str]:
         behind = foundation_model_behind(parsed.name) if is_profile else None
         if behind is not None:
             arns.append(_any_region_foundation_model(scope, behind))
+        elif parsed.kind == "application-inference-profile":
+            # Its model is not known at synth, yet the model is the action's required resource:
+            # foundation models in any Region the profile may route to.
+            arns.append(_any_region_foundation_model(scope, "*"))
         return arns
     if parsed.kind == "inference-profile":
         behind = foundation_model_behind(model_id)

@@ -127,7 +127,7 @@ _EVENT_KIND = dataclasses.replace(BEDROCK_KIND, name="EVENT_" + BEDROCK_KIND.nam
 
 #: State transitions of one execution: the start states, each poll, each further polling loop
 #: and the end states (a test counts them in a real execution of the definition).
-START_TRANSITIONS = 5  # TriggeredByEvent, PollingGiven, CountingGiven, StartCounting, NoAnswerYet
+START_TRANSITIONS = 5  # Continuing, TriggeredByEvent, PollingGiven, StartCounting, NoAnswerYet
 FIRST_POLL_TRANSITIONS = 3  # RouteByKind, Get<kind>, Check<kind>
 #: HistoryRoomLeft, PollBudgetLeft, PickInterval, Ramp/MaxInterval, CountPoll, Wait, Route,
 #: Get, Check
@@ -158,19 +158,28 @@ START_EVENTS = 20
 #: An execution continues as new once it has written this many events: room is left for one
 #: more poll listing 100 exports (the page size), the end states and the continuation itself.
 CONTINUE_AT_EVENTS = HISTORY_EVENT_LIMIT - 1_000
+#: Room between the end of the poll budget and the state machine's own timeout (the backstop),
+#: besides the longest poll interval: the calls and their retries (6 attempts, 60 s at most).
+BACKSTOP_MARGIN = 3600
+#: The longest ``timeout``: the backstop (plus up to 2 hours of interval and the margin) must
+#: stay within Step Functions' 1-year limit on a Standard execution ("Step Functions service
+#: quotas", https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
+MAX_TIMEOUT = 364 * 86400
 #: Polls one tracking execution makes before it continues as new (the charged figure).
 POLLS_PER_EXECUTION = (CONTINUE_AT_EVENTS - START_EVENTS) // EVENTS_CHARGED_PER_POLL
 
-#: An event execution that concludes a tracked Bedrock job: TriggeredByEvent, DescribePoller,
-#: PollerRunning, NoAnswerBeforeEvent, GetAfterEvent, EndedPerEvent, StopPoller, Check, the
-#: outcome Pass and the 4 end states.
-EVENT_TRANSITIONS = 13
+#: An event execution that concludes a tracked Bedrock job: Continuing, TriggeredByEvent,
+#: DescribePoller, PollerRunning, NoAnswerBeforeEvent, GetAfterEvent, EndedPerEvent, StopPoller,
+#: Check, the outcome Pass and the 4 end states.
+EVENT_TRANSITIONS = 14
+
+#: Where a continuation's input holds its predecessor's state.
+CARRIED = "carried"
 
 
 def transitions_for(polls: int, *, default_polling: bool = True, signal: bool = False) -> int:
     """State transitions of an execution that polls ``polls`` times."""
-    # Default polling: DefaultPollingFor and *Polling instead of CountingGiven.
-    start = START_TRANSITIONS + (1 if default_polling else 0)
+    start = START_TRANSITIONS + (2 if default_polling else 0)  # DefaultPollingFor, *Polling
     return (
         start
         + FIRST_POLL_TRANSITIONS
@@ -267,7 +276,9 @@ class JobStatusTracker(Construct):
         :param max_interval: cap of the interval, at least ``initial_interval``, at most 1 h; it
             bounds how late the end of a job is noticed. Default: 5 minutes.
         :param timeout: how long a job is tracked before the execution fails as timed out, up
-            to 1 year. Default: 8 days (Bedrock batch jobs may run 168 hours).
+            to 364 days (the state machine's own timeout, a backstop, is one longest interval
+            and an hour later, within Step Functions' 1-year limit). Default: 8 days (Bedrock
+            batch jobs may run 168 hours).
         :param event_bus: where outcome events go. Default: the account's default bus.
         :param bedrock_events: end Bedrock batch jobs on Bedrock's "Batch Inference Job State
             Change" events (an EventBridge rule starts a short execution that reads the final
@@ -296,7 +307,7 @@ class JobStatusTracker(Construct):
             self, "max_interval (seconds)", int(maximum), minimum=int(initial), maximum=3600
         )
         check_int_range(
-            self, "timeout (seconds)", int(overall), minimum=int(maximum), maximum=365 * 86400
+            self, "timeout (seconds)", int(overall), minimum=int(maximum), maximum=MAX_TIMEOUT
         )
         if not 1.0 <= backoff_rate <= 10.0:
             raise fail(self, "backoff_rate", backoff_rate, "must be between 1 and 10")
@@ -310,6 +321,13 @@ class JobStatusTracker(Construct):
         self.bedrock_schedule = [fallback] if bedrock_events else self.schedule
         self.bedrock_max_polls = max_polls(self.bedrock_schedule, int(overall))
         self.timeout = Duration.seconds(overall)
+        # The poll budget runs out at or just after `timeout` (its last wait may end up to one
+        # interval later, plus the calls and their retries), and the first execution of a
+        # continued chain stays open until its last one ends: the state machine's own timeout
+        # is a backstop one longest interval and an hour beyond, so a job that outlives
+        # `timeout` ends as TIMED_OUT with its event, never by the backstop.
+        longest = max(*self.schedule, *self.bedrock_schedule)
+        self.backstop = Duration.seconds(overall + longest + BACKSTOP_MARGIN)
 
         provider = CustomResourceProvider.of(self)
         self.event_bus = event_bus or events.EventBus.from_event_bus_name(
@@ -319,7 +337,7 @@ class JobStatusTracker(Construct):
             self,
             name=self.state_machine_name_of(self),
             definition=self._definition(provider),
-            timeout=self.timeout,
+            timeout=self.backstop,
             logs_key=provider.logs_key,
             role_description="Job-status state machine: polls job status, publishes events",
         )
@@ -417,11 +435,6 @@ class JobStatusTracker(Construct):
         # A continuation carries the last answer and goes on where its predecessor stopped:
         # waiting for the next poll.
         continuing.next(in_progress)
-        counting_given = (
-            sfn.Choice(self, "CountingGiven")
-            .when(sfn.Condition.is_present("$.count"), continuing)
-            .otherwise(counting)
-        )
         bedrock_defaults.next(counting)
         polling_for = (
             sfn.Choice(self, "DefaultPollingFor")
@@ -433,10 +446,10 @@ class JobStatusTracker(Construct):
         )
         poll = (
             sfn.Choice(self, "PollingGiven")
-            .when(sfn.Condition.is_present("$.poll"), counting_given)
+            .when(sfn.Condition.is_present("$.poll"), counting)
             .otherwise(polling_for)
         )
-        return (
+        triggered = (
             sfn.Choice(self, "TriggeredByEvent")
             .when(
                 sfn.Condition.and_(
@@ -445,6 +458,16 @@ class JobStatusTracker(Construct):
                 self._event_path(finish),
             )
             .otherwise(poll)
+        )
+        # A continuation gets its predecessor's whole state under `carried` (beside the
+        # parent-execution link Step Functions reads at the top level): unwrap it.
+        return (
+            sfn.Choice(self, "Continuing")
+            .when(
+                sfn.Condition.is_present(f"$.{CARRIED}"),
+                sfn.Pass(self, "TakeCarriedState", output_path=f"$.{CARRIED}").next(continuing),
+            )
+            .otherwise(triggered)
         )
 
     def _poller_execution_arn(self) -> str:
@@ -746,11 +769,22 @@ class JobStatusTracker(Construct):
             )
             .otherwise(pick)
         )
+        # An execution given its own `poll` without `continueAt` continues at the default.
+        given = "$.poll.continueAt"
         return (
             sfn.Choice(self, "HistoryRoomLeft")
             .when(
-                sfn.Condition.number_greater_than_equals_json_path(
-                    "$.count.events", "$.poll.continueAt"
+                sfn.Condition.or_(
+                    sfn.Condition.and_(
+                        sfn.Condition.is_present(given),
+                        sfn.Condition.number_greater_than_equals_json_path("$.count.events", given),
+                    ),
+                    sfn.Condition.and_(
+                        sfn.Condition.is_not_present(given),
+                        sfn.Condition.number_greater_than_equals(
+                            "$.count.events", CONTINUE_AT_EVENTS
+                        ),
+                    ),
                 ),
                 continue_as_new,
             )
@@ -773,7 +807,12 @@ class JobStatusTracker(Construct):
             "ContinueAsNew",
             state_machine=own,
             integration_pattern=sfn.IntegrationPattern.RUN_JOB,
-            input=sfn.TaskInput.from_json_path_at("$"),
+            # The whole state, wrapped: Step Functions links the continuation to this execution
+            # through the top-level AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID field, and a
+            # state started by the workflow carries the workflow's link, which must not be
+            # passed on as this one's.
+            input=sfn.TaskInput.from_object({f"{CARRIED}.$": "$"}),
+            associate_with_parent=True,
             name=sfn.JsonPath.format(
                 "continued-{}", sfn.JsonPath.hash(sfn.JsonPath.execution_id, "SHA-256")
             ),

@@ -138,7 +138,6 @@ def _listed_statements(message: str) -> list[dict[str, Any]]:
             (arn, [arn])
             for arn in (
                 f"arn:aws:bedrock:us-east-1::foundation-model/{FM}",
-                "arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/a1b2c3",
                 "arn:aws:bedrock:us-east-1:111122223333:custom-model/m/abc",
                 "arn:aws:bedrock:us-east-1:111122223333:provisioned-model/p1",
                 "arn:aws:bedrock:us-east-1:111122223333:imported-model/i1",
@@ -214,6 +213,19 @@ def test_service_role_invokes_a_profile_and_its_model_in_every_region(stack: cdk
     assert statement["Resource"] == [
         f"{PARTITION_REGION}:{ACCOUNT}:inference-profile/{PROFILE}",
         f"arn:${{AWS::Partition}}:bedrock:*::foundation-model/{FM}",
+    ]
+
+
+def test_an_application_profiles_jobs_may_name_any_foundation_model_it_routes_to(
+    stack: cdk.Stack,
+) -> None:
+    # The Service Authorization Reference lists the model (foundation-model), not a profile
+    # type, as a required resource of CreateModelInvocationJob; an application profile's model
+    # is not known at synth
+    app_profile = "arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/a1b2c3"
+    assert [render(stack, arn) for arn in model_resource_arns(stack, app_profile)] == [
+        app_profile,
+        "arn:${AWS::Partition}:bedrock:*::foundation-model/*",
     ]
 
 

@@ -807,3 +807,44 @@ def test_every_kind_writes_no_more_events_per_poll_than_it_is_charged(
     expected = EVENTS_PER_EXPORT_POLL if kind == "AUDIENCE_EXPORT_JOB" else EVENTS_PER_POLL
     assert further == expected
     assert further <= EVENTS_CHARGED_PER_POLL
+
+
+def test_a_poll_given_without_continue_at_continues_at_the_default(definition: str) -> None:
+    # GIVEN an execution bringing its own poll settings in the form documented before
+    # continue-as-new (no `continueAt`)
+    stubber = stubbed_client("cleanroomsml")
+    for _ in range(3):
+        stubber.add_response("get_audience_model", _model("CREATE_IN_PROGRESS"))
+    with interpreter({"cleanroomsml": stubber}) as run:
+        result = run(
+            definition,
+            {"kind": "AUDIENCE_MODEL", "arn": MODEL_ARN, "poll": {"schedule": [0], "maxPolls": 2}},
+        )
+    # THEN it polls and ends with its outcome event (the default history room applies)
+    assert result.error == "TIMED_OUT"
+    assert _statuses(result.events) == ["TIMED_OUT"]
+
+
+@pytest.mark.parametrize("bedrock_events", [True, False])
+def test_the_poll_budget_ends_before_the_state_machines_own_timeout(
+    tmp_path: Path, bedrock_events: bool
+) -> None:
+    # GIVEN the default tracker (8 days, 30 s doubling to 5 min; Bedrock every 35 min)
+    def build(stack: cdk.Stack) -> None:
+        JobStatusTracker(stack, "JobStatusTracker", bedrock_events=bedrock_events)
+
+    synthesized = synth_stack(tmp_path, build)
+    [machine] = synthesized.resources("AWS::StepFunctions::StateMachine").values()
+    definition = json.loads(definition_of(synthesized.raw))
+    backstop = definition["TimeoutSeconds"]
+    # THEN the waits of the whole poll budget (the first execution of a continued chain stays
+    # open until its last ends) fit, with an hour to spare for calls and retries, inside the
+    # state machine's own timeout, which stays within Step Functions' 1-year limit
+    for name in ("DefaultPolling", "BedrockPolling"):
+        polling = definition["States"][name]["Result"]
+        schedule, polls = polling["schedule"], polling["maxPolls"]
+        waits = sum(schedule[min(i, len(schedule) - 1)] for i in range(polls))
+        assert waits >= 8 * 86400  # the budget covers the whole timeout
+        assert waits + 3600 <= backstop, name
+    assert backstop <= 365 * 86400
+    assert machine["Type"] == "AWS::StepFunctions::StateMachine"
