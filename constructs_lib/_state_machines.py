@@ -34,7 +34,12 @@ TRANSIENT_ERRORS: Mapping[str, tuple[str, ...]] = {
 }
 
 #: The error shape each service answers a start call with when an account quota is full
-#: (``StartAudienceGenerationJob``, ``StartAudienceExportJob``, ``CreateModelInvocationJob``).
+#: (``StartAudienceGenerationJob``, ``StartAudienceExportJob``, ``CreateModelInvocationJob``; the
+#: bundled botocore models define it for those operations). The quotas: "AWS Clean Rooms ML
+#: quotas" (https://docs.aws.amazon.com/clean-rooms/latest/userguide/clean-rooms-ml-quotas.html:
+#: 10 pending or in-progress generation jobs, 20 export jobs per account) and "Amazon Bedrock
+#: endpoints and quotas" (https://docs.aws.amazon.com/general/latest/gr/bedrock.html: 20
+#: submitted or in-progress batch inference jobs per base model, by default).
 QUOTA_ERROR = "ServiceQuotaExceededException"
 
 #: Quota back-off: the first retry after about a minute, doubling to at most 15 minutes, with

@@ -814,6 +814,12 @@ class AudienceGenerationWorkflow(Construct):
     ) -> None:
         allow = self._permissions.allow
         reason = "Job ids are assigned by the service when a run starts them."
+        # StartAudienceGenerationJob requires only the configured audience model as a resource
+        # and lists no dependent action, also with a collaborationId (its condition key
+        # cleanrooms-ml:CollaborationId aside): Service Authorization Reference, "Actions,
+        # resources, and condition keys for AWS Clean Rooms ML", https://docs.aws.amazon.com/
+        # service-authorization/latest/reference/list_awscleanroomsml.html. The cleanrooms
+        # PassCollaboration / PassMembership actions belong to the custom-model APIs.
         allow(
             ["cleanrooms-ml:StartAudienceGenerationJob"],
             [model_arn, cleanrooms_ml_arn(self, "audience-generation-job")],
