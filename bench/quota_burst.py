@@ -55,7 +55,8 @@ def main(files: int = 100, quota: int = 10, out_dir: Path = ROOT / "bench") -> d
         "# A burst of seed files under Clean Rooms ML's generation-job quota",
         "",
         f"`bench/quota_burst.py`: {files} seed files land at once; the service refuses a start "
-        f"whenever {quota} generation jobs are in flight (each stays in flight 2 s); quota "
+        f"whenever {quota} generation jobs are in flight (each stays in flight 2 s, none ending "
+        "before a first start was refused); quota "
         "back-off slept at 1/100 of its length. Runs and tracking executions are the "
         "synthesized state machines in moto's interpreter.",
         "",

@@ -3,7 +3,9 @@
 The synthesized workflow and tracker run in moto's Step Functions interpreter (``sfn_support``);
 Clean Rooms ML is a real botocore client (the handler's bundled model, so every request is
 validated against it) whose calls are answered by a small stateful service instead of a script:
-a generation job stays in flight for ``job_seconds`` after it starts, and a start is refused
+a generation job stays in flight for ``job_seconds`` after it starts, and no job ends before the
+service has refused a first start (so the burst fills the quota and meets a refusal however fast
+or slowly the interpreter starts runs on a given machine), and a start is refused
 with ``ServiceQuotaExceededException`` (HTTP 402, as the model defines it) whenever ``quota``
 jobs are in flight: AWS Clean Rooms ML quotas, "pending or in-progress audience generation jobs
 per account": 10 (https://docs.aws.amazon.com/clean-rooms/latest/userguide/
@@ -66,6 +68,7 @@ class QuotaLimitedCleanRoomsMl:
     """Clean Rooms ML generation jobs with a quota of jobs in flight (thread-safe)."""
 
     def __init__(self, quota: int, job_seconds: float) -> None:
+        self._full_at: float | None = None  # when a start was first refused
         self.client = new_client("cleanroomsml")
         self.quota = quota
         self.job_seconds = job_seconds
@@ -85,8 +88,13 @@ class QuotaLimitedCleanRoomsMl:
     def _remember_params(self, params: dict[str, Any], **_: Any) -> None:
         self._request.params = dict(params)
 
+    def _ends(self, started: float) -> float:
+        if self._full_at is None:
+            return float("inf")
+        return max(started, self._full_at) + self.job_seconds
+
     def _in_flight(self, now: float) -> int:
-        return sum(1 for started in self._started.values() if now < started + self.job_seconds)
+        return sum(1 for started in self._started.values() if now < self._ends(started))
 
     def _answer(self, model: Any, **_: Any) -> tuple[AWSResponse, Any]:
         body: dict[str, Any] = self._request.params
@@ -101,6 +109,8 @@ class QuotaLimitedCleanRoomsMl:
     def _start(self, model: Any, body: dict[str, Any], now: float) -> tuple[AWSResponse, Any]:
         if self._in_flight(now) >= self.quota:
             self.refused += 1
+            if self._full_at is None:
+                self._full_at = now
             return _error(
                 "ServiceQuotaExceededException",
                 "Pending or in-progress audience generation jobs per account exceeded",
@@ -121,7 +131,7 @@ class QuotaLimitedCleanRoomsMl:
             "updateTime": datetime.datetime.now(datetime.UTC),
             "audienceGenerationJobArn": arn,
             "name": arn.rsplit("/", 1)[1],
-            "status": "CREATE_IN_PROGRESS" if now < started + self.job_seconds else "ACTIVE",
+            "status": "CREATE_IN_PROGRESS" if now < self._ends(started) else "ACTIVE",
             "configuredAudienceModelArn": CAM_ARN,
         }
         return self._ok(model, answer)

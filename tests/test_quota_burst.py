@@ -13,7 +13,8 @@ from tests.conftest import synth_stack
 @pytest.fixture(scope="module")
 def burst(tmp_path_factory: pytest.TempPathFactory) -> BurstResult:
     # GIVEN the workflow as synthesized, and a Clean Rooms ML that refuses a start with
-    # ServiceQuotaExceededException whenever 10 generation jobs are in flight (each for 2 s)
+    # ServiceQuotaExceededException whenever 10 generation jobs are in flight (each for 2 s,
+    # none ending before a first start was refused)
     template = synth_stack(tmp_path_factory.mktemp("burst"), build_burst_stack).raw
     # WHEN 100 seed files land at once (retry back-off slept at 1/100 of its length)
     return simulate_burst(template, files=100, quota=10, job_seconds=2.0, backoff_scale=0.01)
