@@ -57,7 +57,7 @@ lint: $(VENV)/.installed
 	mypy --strict examples/consumer/app.py
 
 test: setup lint
-	pytest -n 2 --dist loadfile
+	pytest -n 2 --dist loadfile -p tests.sfn_coverage --sfn-coverage
 
 models: $(VENV)/.installed
 	python scripts/vendor_service_models.py

@@ -159,7 +159,14 @@ class CleanRoomsMlServiceRole(ServiceRoleConstruct):
                 glue_arn("table", f"{table.database_name}/{table.table_name}"),
                 # Clean Rooms ML's Glue reader also resolves the catalog's default database.
                 glue_arn("database", "default"),
+                # GetUserDefinedFunctions requires the userdefinedfunction resource type
+                # (Service Authorization Reference, "Actions, resources, and condition keys for
+                # AWS Glue", https://docs.aws.amazon.com/service-authorization/latest/reference/
+                # list_awsglue.html): the functions of the table's database only.
+                glue_arn("userDefinedFunction", f"{table.database_name}/*"),
             ],
+            wildcard_reason="Glue user-defined functions of the training table's database: "
+            "their names are not known at synth; only this database's, read-only.",
         )
         # "Create a service role to read training data" grants glue:CreateDatabase on
         # database/default ("Set up service roles for AWS Clean Rooms ML",

@@ -844,7 +844,9 @@ class JobStatusTracker(Construct):
             result_path="$.error",
         )
         return task.next(
-            sfn.Succeed(self, "ContinuedJobSucceeded", output_path="$.continued.Output")
+            # A terminal Pass, not a Succeed: cfn-lint's state-machine schema (E3601) allows no
+            # OutputPath on a Succeed state.
+            sfn.Pass(self, "ContinuedJobSucceeded", output_path="$.continued.Output")
         )
 
     def _finish(self, provider: CustomResourceProvider) -> sfn.IChainable:

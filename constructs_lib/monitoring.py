@@ -167,7 +167,7 @@ class PipelineMonitoring(Construct):
         The topic policy CDK writes for ``enforce_ssl`` replaces SNS's default policy, so
         nothing else lets CloudWatch publish. Amazon CloudWatch User Guide, "Notifying users on
         alarm changes", section "Preventing confused deputy security issues"
-        (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarms.html):
+        (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html):
         principal ``cloudwatch.amazonaws.com``, ``SNS:Publish``, ``ArnLike aws:SourceArn
         arn:aws:cloudwatch:<region>:<account>:alarm:*`` and ``StringEquals aws:SourceAccount``;
         "The value of aws:SourceArn must be the ARN of the alarm that is sending notifications."
@@ -197,6 +197,17 @@ class PipelineMonitoring(Construct):
         statement = self._alarm_publish_statement(topic)
         if isinstance(topic, sns.Topic):
             topic.add_to_resource_policy(statement)
+            # An encrypted topic: CloudWatch must also be able to use its key (SNS, "Enable
+            # compatibility between event sources from AWS services and encrypted topics",
+            # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html).
+            if topic.master_key is not None:
+                require_key_statements(
+                    self,
+                    topic.master_key,
+                    [cloudwatch_alarms_key_statement(self)],
+                    "alarm_topic",
+                    "CloudWatch publishes alarm notifications into the topic it encrypts",
+                )
             return
         Annotations.of(self).add_warning_v2(
             IMPORTED_TOPIC_WARNING,

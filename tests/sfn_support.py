@@ -29,12 +29,14 @@ from __future__ import annotations
 import functools
 import io
 import json
+import os
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -154,6 +156,58 @@ def to_sfn_casing(shape: Any, value: Any) -> Any:
 #: ``StopExecution`` requests' ``error`` / ``cause`` by execution ARN (moto does not keep them).
 _STOP_REASONS: dict[str, dict[str, str]] = {}
 
+#: Faults a test injects into moto's own Step Functions as SDK tasks call it: operation name ->
+#: error code, raised once each (e.g. a poller that ends between DescribeExecution and
+#: StopExecution).
+_FAULTS: dict[str, str] = {}
+
+#: How a nested execution's description is rendered as a failure cause: "sfn" (PascalCase, as
+#: Step Functions' optimized integration returns results) or "api" (the API's camelCase, the
+#: rendering ``read_nested_failure`` also reads, for an interpreter that gives it).
+_DESCRIPTION_CASING = {"value": "sfn"}
+
+
+_FAULT_CALLS: dict[str, int] = {}
+
+
+def _raise_fault(operation: str) -> None:
+    """Raise the fault a test injected for this call of ``operation`` (``"Op"``: its next
+    call; ``"Op#n"``: its n-th call), once."""
+    _FAULT_CALLS[operation] = _FAULT_CALLS.get(operation, 0) + 1
+    fault = _FAULTS.pop(operation, None) or _FAULTS.pop(
+        f"{operation}#{_FAULT_CALLS[operation]}", None
+    )
+    if fault:
+        raise ClientError(
+            {
+                "Error": {"Code": fault, "Message": f"injected {fault}"},
+                "ResponseMetadata": {
+                    "RequestId": "00000000-0000-0000-0000-000000000000",
+                    "HTTPStatusCode": 400,
+                },
+            },
+            operation,
+        )
+
+
+class _FaultingClient:
+    """The optimized Step Functions integration's client, raising injected faults."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, method: str) -> Any:
+        target = getattr(self._client, method)
+        operation = self._client.meta.method_to_api_mapping.get(method)
+        if operation is None:
+            return target
+
+        def call(**params: Any) -> Any:
+            _raise_fault(operation)
+            return target(**params)
+
+        return call
+
 
 class CasingBridge:
     """A client as the interpreter sees it: PascalCase in, PascalCase out; calls are counted."""
@@ -168,6 +222,7 @@ class CasingBridge:
 
         def call(**params: Any) -> Any:
             self.calls.append(operation.name)
+            _raise_fault(operation.name)
             try:
                 answer = getattr(self._client, method)(
                     **to_api_casing(operation.input_shape, params)
@@ -228,6 +283,13 @@ def _sfn_response(
     if response.get("status") == "ABORTED":
         for member, value in _STOP_REASONS.get(response.get("executionArn", ""), {}).items():
             response.setdefault(member, value)
+    if response.get("status") not in (None, "RUNNING", "SUCCEEDED") and (
+        _DESCRIPTION_CASING["value"] == "api"
+    ):
+        json_safe = json.loads(json.dumps(response, default=str))
+        response.clear()
+        response.update(json_safe)
+        return
     converted = to_sfn_casing(_sfn_operation(task, service_action_name).output_shape, response)
     response.clear()
     response.update(converted)
@@ -305,9 +367,13 @@ def interpreter(
     stubbers: dict[str, Stubber] | None = None,
     *,
     backoff_scale: float = 0.0,
+    faults: dict[str, str] | None = None,
+    description_casing: str = "sfn",
 ) -> Iterator[Callable[[str, dict[str, Any]], Run]]:
     """Yields ``run(definition, input) -> Run``; ``stubbers`` maps service -> scripted client
-    (anything with a ``client``); retry back-off is slept scaled by ``backoff_scale``."""
+    (anything with a ``client``); retry back-off is slept scaled by ``backoff_scale``;
+    ``faults`` are raised once by moto's Step Functions when an SDK task calls it;
+    ``description_casing`` renders failed nested executions' descriptions."""
     bridges = {
         service: CasingBridge(stubber.client)  # type: ignore[attr-defined]
         for service, stubber in (stubbers or {}).items()
@@ -317,6 +383,7 @@ def interpreter(
     backoffs: list[float] = []
     original_factory = aws_sdk_task.boto_client_for
     original_lambda_factory = lambda_eval_utils.boto_client_for
+    original_sfn_factory = sfn_task.boto_client_for
     original_time = retrier_decl.time
 
     def sdk_factory(region: str, service: str, state_credentials: Any = None) -> Any:
@@ -336,10 +403,15 @@ def interpreter(
         return fake_lambda
 
     _STOP_REASONS.clear()
+    _FAULTS.clear()
+    _FAULT_CALLS.clear()
+    _FAULTS.update(faults or {})
+    _DESCRIPTION_CASING["value"] = description_casing
     aws_sdk_task.boto_client_for = sdk_factory
     sfn_task.StateTaskServiceSfn._normalise_parameters = _sfn_parameters  # type: ignore[method-assign]
     sfn_task.StateTaskServiceSfn._normalise_response = _sfn_response  # type: ignore[method-assign]
     lambda_eval_utils.boto_client_for = lambda_factory
+    sfn_task.boto_client_for = lambda **kwargs: _FaultingClient(original_sfn_factory(**kwargs))
     retrier_decl.time = _RecordingTime(backoffs, backoff_scale)  # type: ignore[assignment]
     aws_sdk_task._SERVICE_ERROR_NAMES.update({"cleanroomsml": "CleanRoomsMl", "bedrock": "Bedrock"})
     try:
@@ -445,13 +517,70 @@ def interpreter(
                 return found
 
             run.list_executions = list_executions  # type: ignore[attr-defined]
-            yield run
+            try:
+                yield run
+            finally:
+                record_executions(sfn)
     finally:
         aws_sdk_task.boto_client_for = original_factory
         sfn_task.StateTaskServiceSfn._normalise_parameters = _ORIGINAL_SFN_PARAMETERS  # type: ignore[method-assign]
         sfn_task.StateTaskServiceSfn._normalise_response = _ORIGINAL_SFN_RESPONSE  # type: ignore[method-assign]
         lambda_eval_utils.boto_client_for = original_lambda_factory
+        sfn_task.boto_client_for = original_sfn_factory
+        _FAULTS.clear()
+        _FAULT_CALLS.clear()
+        _DESCRIPTION_CASING["value"] = "sfn"
         retrier_decl.time = original_time
+
+
+#: Where the path-coverage gate collects executions (``tests/sfn_coverage.py`` sets it).
+COVERAGE_DIR_ENV = "SFN_COVERAGE_DIR"
+
+
+def _compact(event: dict[str, Any]) -> list[Any]:
+    """``[type, state name, error, id, previous id]`` of a history event."""
+    name = error = None
+    for key, details in event.items():
+        if not key.endswith("EventDetails") or not isinstance(details, dict):
+            continue
+        name = details.get("name", name)
+        error = details.get("error", error)
+    return [event["type"], name, error, event.get("id"), event.get("previousEventId")]
+
+
+def record_executions(sfn: Any) -> None:
+    """Every execution of this interpreter (nested ones included), its definition and history,
+    appended to the coverage directory when the gate is on."""
+    directory = os.environ.get(COVERAGE_DIR_ENV)
+    if not directory:
+        return
+    lines = []
+    for machine in sfn.list_state_machines()["stateMachines"]:
+        definition = sfn.describe_state_machine(stateMachineArn=machine["stateMachineArn"])[
+            "definition"
+        ]
+        for execution in sfn.list_executions(stateMachineArn=machine["stateMachineArn"])[
+            "executions"
+        ]:
+            if execution["status"] == "RUNNING":
+                continue  # still running when the test ended (e.g. a poller a test left waiting)
+            events: list[dict[str, Any]] = []
+            token = None
+            while True:
+                kwargs = {"nextToken": token} if token else {}
+                page = sfn.get_execution_history(
+                    executionArn=execution["executionArn"], maxResults=1000, **kwargs
+                )
+                events.extend(page["events"])
+                token = page.get("nextToken")
+                if not token:
+                    break
+            lines.append(
+                json.dumps({"definition": definition, "events": [_compact(e) for e in events]})
+            )
+    if lines:
+        path = Path(directory) / f"executions-{os.getpid()}-{uuid.uuid4().hex}.jsonl"
+        path.write_text("\n".join(lines) + "\n")
 
 
 def stubbed_client(service: str) -> Stubber:

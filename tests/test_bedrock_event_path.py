@@ -190,3 +190,84 @@ def test_the_rule_feeds_bedrock_end_events_to_the_state_machine(
     assert "$.resources[0]" in transformer["InputPathsMap"].values()
     assert '"via":"event"' in transformer["InputTemplate"].replace(" ", "")
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == 20
+
+
+# ---- every branch of the event path (the path-coverage gate's list) ---------------------------
+
+
+def _event_run(
+    machine: tuple[str, str, dict[str, Any]],
+    after_event: list[tuple[str, Any]],
+    faults: dict[str, str] | None = None,
+) -> Any:
+    """The poller waiting, then an end event; ``after_event`` scripts the Bedrock answers."""
+    definition, name, _ = machine
+    stubber = stubbed_client("bedrock")
+    stubber.add_response("get_model_invocation_job", _job("InProgress"))  # the poller's
+    for kind, value in after_event:
+        if kind == "answer":
+            stubber.add_response("get_model_invocation_job", value)
+        else:
+            stubber.add_client_error("get_model_invocation_job", value, "not allowed", 403)
+    with interpreter({"bedrock": stubber}, faults=faults) as run:
+        poller = run.start(definition, POLLER_INPUT, POLLER_NAME, name)
+        _wait_until_waiting(run, poller)
+        ended = run(definition, EVENT, None, name)
+        run.describe(executionArn=poller)
+    return ended
+
+
+def _entered(result: Any) -> list[str]:
+    return [
+        e["stateEnteredEventDetails"]["name"]
+        for e in result.history
+        if "stateEnteredEventDetails" in e
+    ]
+
+
+def test_event_for_a_partially_completed_job_succeeds_with_warnings(
+    machine: tuple[str, str, dict],
+) -> None:
+    ended = _event_run(machine, [("answer", _job("PartiallyCompleted"))])
+    assert ended.status == "SUCCEEDED"
+    assert ended.output["end"]["outcome"] == "SUCCEEDED_WITH_WARNINGS"
+
+
+def test_event_for_a_job_failed_without_a_message_names_the_status(
+    machine: tuple[str, str, dict],
+) -> None:
+    ended = _event_run(machine, [("answer", _job("Failed"))])
+    assert ended.error == "FAILED"
+    assert ended.cause == "status Failed"
+
+
+def test_event_whose_job_still_runs_ends_quietly(machine: tuple[str, str, dict]) -> None:
+    # GIVEN an event, but Bedrock still reports the job running when asked
+    ended = _event_run(machine, [("answer", _job("InProgress"))])
+    # THEN the poller is left to find the end; this execution ends without an outcome
+    assert ended.status == "SUCCEEDED"
+    assert _entered(ended)[-1] == "NotTrackedHere"
+    assert ended.events == []
+
+
+def test_fails_if_the_status_call_after_the_event_is_refused(
+    machine: tuple[str, str, dict],
+) -> None:
+    ended = _event_run(machine, [("error", "AccessDeniedException")])
+    assert ended.error == "CALL_FAILED"
+    assert "not allowed" in str(ended.cause)
+
+
+def test_a_poller_that_ends_before_it_is_stopped_still_gets_the_outcome(
+    machine: tuple[str, str, dict],
+) -> None:
+    # GIVEN the poller ends between the event's DescribeExecution and its StopExecution
+    ended = _event_run(
+        machine,
+        [("answer", _job("Completed"))],
+        faults={"StopExecution": "ExecutionDoesNotExist"},
+    )
+    # THEN the event execution reports the outcome anyway
+    assert ended.status == "SUCCEEDED", (ended.error, ended.cause, _entered(ended))
+    assert "StopPoller" in _entered(ended)
+    assert ended.output["end"]["outcome"] == "SUCCEEDED"

@@ -302,7 +302,7 @@ def test_model_wildcards_are_acknowledged_with_their_reason(job: Synthesized) ->
 
 def test_a_topic_of_this_app_lets_this_accounts_alarms_publish(job: Synthesized) -> None:
     # "Preventing confused deputy security issues" in "Notifying users on alarm changes"
-    # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarms.html):
+    # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html):
     # cloudwatch.amazonaws.com, SNS:Publish, ArnLike aws:SourceArn ...:alarm:*, aws:SourceAccount
     [policy] = job.resources("AWS::SNS::TopicPolicy").values()
     [allow] = [

@@ -848,3 +848,131 @@ def test_the_poll_budget_ends_before_the_state_machines_own_timeout(
         assert waits + 3600 <= backstop, name
     assert backstop <= 365 * 86400
     assert machine["Type"] == "AWS::StepFunctions::StateMachine"
+
+
+# ---- every outcome of every kind (the path-coverage gate's list) ------------------------------
+
+
+@pytest.mark.parametrize(("kind", "arn", "service", "method", "answer", "running"), KIND_CASES)
+def test_every_kind_fails_as_call_failed_when_its_status_call_is_refused(
+    definition: str, kind: str, arn: str, service: str, method: str, answer: Any, running: str
+) -> None:
+    # GIVEN a status call the service refuses (not retried: access denied)
+    stubber = stubbed_client(service)
+    stubber.add_client_error(method, "AccessDeniedException", "not allowed to read", 403)
+    with interpreter({service: stubber}) as run:
+        result = run(
+            definition, {"kind": kind, "arn": arn, "exportName": "export-10k", "poll": FAST}
+        )
+    # THEN the tracking ends as CALL_FAILED with the service's message, and says so
+    assert result.error == "CALL_FAILED"
+    assert "not allowed to read" in str(result.cause)
+    assert _statuses(result.events) == ["CALL_FAILED"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "arn", "service", "method", "failed"),
+    [
+        ("AUDIENCE_GENERATION_JOB", JOB_ARN, "cleanroomsml", "get_audience_generation_job",
+         lambda: _job("CREATE_FAILED")),
+        ("BEDROCK_BATCH_INFERENCE_JOB", BEDROCK_ARN, "bedrock", "get_model_invocation_job",
+         lambda: _bedrock("Expired")),
+        ("AUDIENCE_EXPORT_JOB", JOB_ARN, "cleanroomsml", "list_audience_export_jobs",
+         lambda: {"audienceExportJobs": [_export("export-10k", "CREATE_FAILED")]}),
+    ],
+)  # fmt: skip
+def test_every_kind_names_the_status_when_a_failure_has_no_message(
+    definition: str, kind: str, arn: str, service: str, method: str, failed: Any
+) -> None:
+    # GIVEN a job that failed without a message from the service
+    stubber = stubbed_client(service)
+    stubber.add_response(method, failed())
+    with interpreter({service: stubber}) as run:
+        result = run(
+            definition, {"kind": kind, "arn": arn, "exportName": "export-10k", "poll": FAST}
+        )
+    # THEN the cause names the status
+    assert result.error == "FAILED"
+    assert str(result.cause).startswith("status ")
+
+
+def test_the_interval_ramps_up_before_it_reaches_the_cap(definition: str) -> None:
+    # GIVEN a schedule of two intervals (so the first further poll waits the first one)
+    stubber = stubbed_client("cleanroomsml")
+    for status in ("CREATE_PENDING", "CREATE_IN_PROGRESS", "ACTIVE"):
+        stubber.add_response("get_audience_model", _model(status))
+    poll = {"schedule": [0, 1], "maxPolls": 5, "continueAt": 24000}
+    with interpreter({"cleanroomsml": stubber}) as run:
+        result = run(definition, {"kind": "AUDIENCE_MODEL", "arn": MODEL_ARN, "poll": poll})
+    # THEN the first loop ramps (0 s), the second takes the cap (1 s)
+    entered = [
+        e["stateEnteredEventDetails"]["name"]
+        for e in result.history
+        if "stateEnteredEventDetails" in e
+    ]
+    assert entered.count("RampInterval") == 1
+    assert entered.count("MaxInterval") == 1
+    assert result.status == "SUCCEEDED"
+
+
+@pytest.mark.parametrize("casing", ["sfn", "api"])
+def test_a_failed_continuation_fails_its_predecessor_with_its_outcome(
+    definition: str, casing: str
+) -> None:
+    # GIVEN a job that fails after its tracking continued as new, and a nested description
+    # rendered in Step Functions' casing or the API's (read_nested_failure reads both)
+    stubber = stubbed_client("cleanroomsml")
+    for _ in range(3):
+        stubber.add_response("get_audience_model", _model("CREATE_IN_PROGRESS"))
+    stubber.add_response("get_audience_model", _model("CREATE_FAILED", "no users in common"))
+    poll = {"schedule": [0], "maxPolls": 10, "continueAt": 60}
+    with interpreter({"cleanroomsml": stubber}, description_casing=casing) as run:
+        result = run(
+            definition,
+            {"kind": "AUDIENCE_MODEL", "arn": MODEL_ARN, "poll": poll},
+            f"fails-{casing}",
+            TRACKER_NAME,
+        )
+    # THEN the first execution fails with the continuation's outcome and cause
+    assert result.error == "FAILED"
+    assert result.cause == "no users in common"
+    assert _statuses(result.events) == ["FAILED"]
+
+
+def test_a_stopped_continuation_ends_its_predecessor_as_aborted(definition: str) -> None:
+    # GIVEN a job still training after its tracking continued as new
+    import time
+
+    from boto3 import client
+
+    stubber = stubbed_client("cleanroomsml")
+    for _ in range(3):
+        stubber.add_response("get_audience_model", _model("CREATE_IN_PROGRESS"))
+    poll = {"schedule": [0, 3600], "maxPolls": 10, "continueAt": 55}
+    with interpreter({"cleanroomsml": stubber}) as run:
+        first = run.start(
+            definition,
+            {"kind": "AUDIENCE_MODEL", "arn": MODEL_ARN, "poll": poll},
+            "s",
+            TRACKER_NAME,
+        )
+        sfn = client("stepfunctions", region_name="us-east-1")
+        deadline = time.monotonic() + 30
+        continued: list[str] = []
+        while not continued and time.monotonic() < deadline:
+            continued = [
+                e["executionArn"]
+                for e in run.list_executions(TRACKER_NAME)
+                if e["name"].startswith("continued-")
+                and any(
+                    h["type"] == "WaitStateEntered"
+                    for h in sfn.get_execution_history(executionArn=e["executionArn"])["events"]
+                )
+            ]
+            time.sleep(0.05)
+        # WHEN someone stops the continuation
+        sfn.stop_execution(executionArn=continued[0], cause="stopped by an operator")
+        result = run.wait_for(first)
+    # THEN the first execution ends as ABORTED with the description as its cause
+    assert result.error == "ABORTED"
+    assert '"Status": "ABORTED"' in str(result.cause)

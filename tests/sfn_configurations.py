@@ -1,0 +1,149 @@
+"""Every configuration of the library's two state machines, synthesized once per session.
+
+The job-status tracker (Bedrock events on or off) and the audience-generation workflow (manual
+only; S3-triggered with exports; with a Bedrock step; in a collaboration) differ in the states
+their definitions hold. The path-coverage gate (``tests/sfn_coverage.py``) and the definition
+linters (``tests/test_definition_lint.py``) read them all from here, so a state that exists in
+only one configuration is still expected to be covered and linted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+
+from constructs_lib import (
+    AudienceEncryptionKey,
+    AudienceExportSize,
+    AudienceGenerationWorkflow,
+    AudienceModel,
+    AudienceSizeType,
+    BatchInferenceStep,
+    BedrockBatchInferenceRole,
+    CleanRoomsMlServiceRole,
+    JobStatusTracker,
+    SeedAudienceBucket,
+)
+from tests.conftest import synth_stack
+from tests.sfn_support import definition_of, machine_name_of
+
+CAM_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:configured-audience-model/c-1"
+DATASET_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:training-dataset/d-1"
+SEED_ROLE_ARN = "arn:aws:iam::123456789012:role/SeedRole"
+COLLABORATION = "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+#: The two families of state machines, told apart by their names.
+TRACKER = "job-status tracker"
+WORKFLOW = "audience-generation workflow"
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One synthesized configuration: resolved definitions by family, and the template."""
+
+    name: str
+    definitions: dict[str, str]
+    names: dict[str, str]
+    template: dict[str, Any]
+
+
+def _tracker_only(bedrock_events: bool) -> Callable[[cdk.Stack], None]:
+    def build(stack: cdk.Stack) -> None:
+        JobStatusTracker(stack, "JobStatusTracker", bedrock_events=bedrock_events)
+        AudienceModel(stack, "Model", training_dataset=DATASET_ARN)
+
+    return build
+
+
+def _workflow(
+    *, s3: bool, exports: bool, bedrock: bool, collaboration: bool
+) -> Callable[[cdk.Stack], None]:
+    def build(stack: cdk.Stack) -> None:
+        key = AudienceEncryptionKey(stack, "Key")
+        seeds = SeedAudienceBucket(stack, "Seeds", encryption_key=key)
+        role = CleanRoomsMlServiceRole(
+            stack, "SeedRole", seed_bucket=seeds.bucket, seed_prefix="seeds/", encryption_key=key
+        )
+        step = None
+        if bedrock:
+            bedrock_role = BedrockBatchInferenceRole(
+                stack,
+                "BedrockRole",
+                input_bucket=seeds.bucket,
+                input_prefix="batch-input/",
+                output_bucket=seeds.bucket,
+                output_prefix="batch-output/",
+                encryption_key=key,
+            )
+            step = BatchInferenceStep(
+                model_id="anthropic.claude-3-haiku-20240307-v1:0",
+                role=bedrock_role,
+                input_s3_uri=seeds.s3_uri("batch-input/"),
+                output_s3_uri=seeds.s3_uri("batch-output/"),
+                output_encryption_key=key,
+            )
+        AudienceGenerationWorkflow(
+            stack,
+            "Workflow",
+            configured_audience_model=CAM_ARN,
+            seed_role=role,
+            seed_bucket=seeds if s3 else None,
+            collaboration_id=COLLABORATION if collaboration else None,
+            export_sizes=[AudienceExportSize(AudienceSizeType.ABSOLUTE, 10000)] if exports else (),
+            batch_inference=step,
+        )
+
+    return build
+
+
+#: name -> how the stack is built.
+BUILDS: dict[str, Callable[[cdk.Stack], None]] = {
+    "tracker, Bedrock events on": _tracker_only(True),
+    "tracker, Bedrock events off": _tracker_only(False),
+    "workflow, manual only": _workflow(s3=False, exports=False, bedrock=False, collaboration=False),
+    "workflow, S3 trigger + exports": _workflow(
+        s3=True, exports=True, bedrock=False, collaboration=False
+    ),
+    "workflow, S3 trigger + exports + Bedrock": _workflow(
+        s3=True, exports=True, bedrock=True, collaboration=False
+    ),
+    "workflow, collaboration + Bedrock": _workflow(
+        s3=False, exports=False, bedrock=True, collaboration=True
+    ),
+}
+
+
+def family_of(definition: str | dict[str, Any]) -> str | None:
+    """Which of the library's state machines ``definition`` is (None: neither)."""
+    states = (json.loads(definition) if isinstance(definition, str) else definition)["States"]
+    if "RouteByKind" in states:
+        return TRACKER
+    if "SeedFileNotification" in states:
+        return WORKFLOW
+    return None
+
+
+def synthesize_all(outdir: Path) -> list[Configuration]:
+    """Synthesize every configuration (through the cdk-nag gate) under ``outdir``."""
+    found = []
+    for index, (name, build) in enumerate(BUILDS.items()):
+        template = synth_stack(outdir / f"c{index}", build).raw
+        definitions: dict[str, str] = {}
+        names: dict[str, str] = {}
+        for family, contains in ((TRACKER, "-job-status"), (WORKFLOW, "Workflow")):
+            machines = [
+                r
+                for r in template["Resources"].values()
+                if r["Type"] == "AWS::StepFunctions::StateMachine"
+                and contains in r["Properties"]["StateMachineName"]
+            ]
+            if machines:
+                definitions[family] = definition_of(template, contains)
+                names[family] = machine_name_of(template, contains)
+        found.append(Configuration(name, definitions, names, template))
+    return found
