@@ -526,7 +526,7 @@ class JobStatusTracker(Construct):
             },
             result_path=sfn.JsonPath.DISCARD,
         )
-        check = self._check(_EVENT_KIND, quiet, finish)
+        check = self._check(_EVENT_KIND, None, finish)
         stop.add_catch(check, errors=["States.ALL"], result_path=sfn.JsonPath.DISCARD)
         stop.next(check)
         ended = (
@@ -635,13 +635,19 @@ class JobStatusTracker(Construct):
         return listed.next(more)
 
     def _check(
-        self, kind: _Kind, in_progress: sfn.IChainable, finish: sfn.IChainable
+        self, kind: _Kind, in_progress: sfn.IChainable | None, finish: sfn.IChainable
     ) -> sfn.IChainable:
-        """Route ``$.result.Status`` of ``kind`` to polling again or to an outcome."""
+        """Route ``$.result.Status`` of ``kind`` to polling again or to an outcome.
+
+        Without ``in_progress`` (the event path, where ``EndedPerEvent`` lets only ended
+        statuses through) there is no polling branch and no unknown-status branch: the
+        failed statuses are the default, so the check holds no branch that cannot be taken.
+        """
         status = "$.result.Status"
         failure_cause = self._cause(kind, finish)
         check = sfn.Choice(self, f"Check{kind.name}")
-        check.when(any_of(status, kind.in_progress), in_progress)
+        if in_progress is not None:
+            check.when(any_of(status, kind.in_progress), in_progress)
         check.when(
             any_of(status, kind.succeeded),
             self._outcome(
@@ -661,6 +667,8 @@ class JobStatusTracker(Construct):
                     "States.Format('status {}', $.result.Status)",
                 ),
             )
+        if in_progress is None:
+            return check.otherwise(failure_cause)
         check.when(any_of(status, kind.failed), failure_cause)
         check.otherwise(
             self._outcome(

@@ -299,9 +299,27 @@ def _arn_tokens(arn: str) -> tuple[str, ...]:
     return tuple(_STAR if c in "*?" else c for c in arn)
 
 
+def _segments(arn: str) -> list[str] | None:
+    """An ARN's six colon-separated parts (the resource part may hold colons), or None."""
+    parts = arn.split(":", 5)
+    return parts if len(parts) == 6 else None
+
+
 def overlaps(granted: str, arn_format: str) -> bool:
-    """True if the granted resource pattern matches at least one ARN of ``arn_format``."""
-    return _intersects(_arn_tokens(granted), _type_tokens(arn_format))
+    """True if the granted resource pattern matches at least one ARN of ``arn_format``.
+
+    IAM matches an ARN segment by segment: a ``*`` in the Region or account segment stays in
+    that segment ("IAM JSON policy elements: Resource", https://docs.aws.amazon.com/IAM/latest/
+    UserGuide/reference_policies_elements_resource.html); only in the resource part may it span
+    ``:`` and ``/``."""
+    if granted == "*":
+        return True
+    ours, theirs = _segments(granted), _segments(arn_format)
+    if ours is None or theirs is None:
+        return _intersects(_arn_tokens(granted), _type_tokens(arn_format))
+    return all(
+        _intersects(_arn_tokens(a), _type_tokens(b)) for a, b in zip(ours, theirs, strict=True)
+    )
 
 
 @functools.cache
@@ -325,8 +343,16 @@ def _intersects(p: tuple[str, ...], q: tuple[str, ...]) -> bool:
 
 
 def arn_overlaps(a: str, b: str) -> bool:
-    """Two IAM resource patterns (``*`` wildcards) that match a common ARN."""
-    return _intersects(_arn_tokens(a), _arn_tokens(b))
+    """Two IAM resource patterns (``*`` wildcards) that match a common ARN (segment by
+    segment, as ``overlaps``)."""
+    if "*" in (a, b):
+        return True
+    ours, theirs = _segments(a), _segments(b)
+    if ours is None or theirs is None:
+        return _intersects(_arn_tokens(a), _arn_tokens(b))
+    return all(
+        _intersects(_arn_tokens(x), _arn_tokens(y)) for x, y in zip(ours, theirs, strict=True)
+    )
 
 
 # ---- the template ---------------------------------------------------------------------------
@@ -346,11 +372,27 @@ class Template:
         self.resources: dict[str, Any] = raw.get("Resources", {})
         self.warnings = list(warnings)
         self._documents: list[Document] | None = None
+        self.fallbacks = 0
+        self.unreadable: list[str] = []
 
     def of_type(self, *types: str) -> Iterator[tuple[str, dict[str, Any]]]:
         for logical_id, resource in self.resources.items():
             if resource.get("Type") in types:
                 yield logical_id, resource.get("Properties", {})
+
+    def _unreadable(self) -> str:
+        """A token naming nothing the checker can read: ``*``, counted, so that a policy
+        resource built from one is reported instead of matching everything."""
+        self.fallbacks += 1
+        return "*"
+
+    def resource(self, value: Any) -> str:
+        """A policy resource; one the checker cannot read is recorded in ``unreadable``."""
+        before = self.fallbacks
+        resolved = self.resolve(value)
+        if self.fallbacks > before:
+            self.unreadable.append(json.dumps(value, sort_keys=True)[:160])
+        return resolved
 
     def resolve(self, value: Any) -> str:
         """A value as a string; a token that names no resource of the template is ``*``."""
@@ -359,7 +401,7 @@ class Template:
         if isinstance(value, (int, float, bool)):
             return json.dumps(value)
         if not isinstance(value, dict) or len(value) != 1:
-            return "*"
+            return self._unreadable()
         [(function, argument)] = value.items()
         if function == "Ref":
             return self._ref(str(argument))
@@ -379,7 +421,7 @@ class Template:
                 ),
                 argument,
             )
-        return "*"
+        return self._unreadable()
 
     def _ref(self, name: str) -> str:
         pseudo = {
@@ -392,7 +434,7 @@ class Template:
             return pseudo[name]
         resource = self.resources.get(name)
         if resource is None:
-            return "*"
+            return self._unreadable()
         kind, props = resource["Type"], resource.get("Properties", {})
         if kind in ("AWS::SNS::Topic", "AWS::StepFunctions::StateMachine"):
             return self._get_att(name, "Arn")
@@ -405,7 +447,7 @@ class Template:
     def _get_att(self, logical_id: str, attribute: str) -> str:
         resource = self.resources.get(logical_id)
         if resource is None:
-            return "*"
+            return self._unreadable()
         kind, props = resource["Type"], resource.get("Properties", {})
         head = f"arn:{PARTITION}"
         name = props if isinstance(props, dict) else {}
@@ -433,7 +475,7 @@ class Template:
             if noun in ("job", "") and prefix == "bedrock":
                 noun = "model-invocation-job"
             return f"{head}:{prefix}:{REGION}:{ACCOUNT}:{noun}/{logical_id}"
-        return "*"
+        return self._unreadable()
 
     # -- policy documents --
 
@@ -574,7 +616,7 @@ def check_required_types(template: Template) -> list[Finding]:
             if statement.get("Effect") != "Allow" or "Action" not in statement:
                 continue
             resources = (
-                [template.resolve(r) for r in _as_list(statement["Resource"])]
+                [template.resource(r) for r in _as_list(statement["Resource"])]
                 if "Resource" in statement
                 else ["*"]
             )
@@ -634,7 +676,7 @@ def grants(
         if not any(action_matches(str(a), action) for a in _as_list(statement.get("Action"))):
             continue
         if resource is not None:
-            granted = [template.resolve(r) for r in _as_list(statement.get("Resource"))]
+            granted = [template.resource(r) for r in _as_list(statement.get("Resource"))]
             if not any(arn_overlaps(g, resource) for g in granted):
                 continue
         found.append(statement)
@@ -1244,6 +1286,13 @@ def check_template(
     findings += check_handler(template, figures)
     findings += check_alarm_topics(template, figures)
     findings += check_keys(template, figures)
+    findings += [
+        Finding(
+            "policy resource",
+            f"a token the checker cannot read (it would match anything): {value}",
+        )
+        for value in sorted(set(template.unreadable))
+    ]
     return findings
 
 

@@ -77,10 +77,13 @@ class Expected:
         for name, state in all_states(definition):
             self.states.add(name)
             if state["Type"] == "Choice":
-                for rule in state.get("Choices", []):
-                    self.choices.add((name, rule["Next"]))
-                if "Default" in state:
-                    self.choices.add((name, state["Default"]))
+                targets = [rule["Next"] for rule in state.get("Choices", [])]
+                targets += [state["Default"]] if "Default" in state else []
+                # A branch is identified by its target (the history shows the state entered
+                # next): two branches of one Choice must not share a target.
+                if len(set(targets)) != len(targets):
+                    raise ValueError(f"Choice {name} has branches with a shared target: {targets}")
+                self.choices.update((name, target) for target in targets)
             catchers = [(tuple(c["ErrorEquals"]), c["Next"]) for c in state.get("Catch", [])]
             if catchers:
                 self.catchers[name] = catchers
@@ -155,12 +158,19 @@ class Observed:
                             break
 
 
+def _canonical(definition: str | dict[str, Any]) -> str:
+    value = json.loads(definition) if isinstance(definition, str) else definition
+    return json.dumps(value, sort_keys=True)
+
+
 @dataclass
 class Result:
     family: str
     expected: Expected
     observed: Observed
     waived: dict[str, str]
+    #: configurations whose definition of this family no test executed
+    unexecuted: list[str] = field(default_factory=list)
 
     def _missing(self) -> dict[str, list[str]]:
         states = sorted(self.expected.states - self.observed.states)
@@ -174,8 +184,8 @@ class Result:
         return {"state": states, "choice": choices, "catch": catches}
 
     def gaps(self) -> list[str]:
-        """Untaken items not waived, as ``<kind> <item>``."""
-        return [
+        """Untaken items not waived, as ``<kind> <item>``, and configurations never run."""
+        return [f"configuration never executed: {name}" for name in self.unexecuted] + [
             f"{kind} {item}"
             for kind, items in self._missing().items()
             for item in items
@@ -196,6 +206,7 @@ class Result:
             f"  Catch edges      {len(e.catches & o.catches)}/{len(e.catches)}",
             f"  Retry rules      {retried}/{len(e.retries)} exercised (figure, not gated)",
             f"  failed Map iterations {o.failed_iterations}",
+            f"  configurations executed: all but {len(self.unexecuted)}",
             f"  waived {len(self.waived)}, not taken and not waived {len(self.gaps())}",
         ]
 
@@ -235,13 +246,26 @@ def compute(directory: Path, waivers: dict[str, dict[str, str]]) -> list[Result]
         family = family_of(definition)
         if family:
             expected.setdefault(family, Expected()).add(definition)
+    executed = {_canonical(definition) for definition, _ in executions}
+    unexecuted: dict[str, list[str]] = {}
+    for name, definitions in configurations.items():
+        for text in definitions.values():
+            family = family_of(json.loads(text))
+            if family and _canonical(text) not in executed:
+                unexecuted.setdefault(family, []).append(name)
     observed = {family: Observed() for family in expected}
     for definition, events in executions:
         family = family_of(definition)
         if family:
             observed[family].add(events, expected[family])
     return [
-        Result(family, expected[family], observed[family], waivers.get(family, {}))
+        Result(
+            family,
+            expected[family],
+            observed[family],
+            waivers.get(family, {}),
+            unexecuted.get(family, []),
+        )
         for family in sorted(expected)
     ]
 

@@ -555,13 +555,19 @@ def record_executions(sfn: Any) -> None:
     if not directory:
         return
     lines = []
-    for machine in sfn.list_state_machines()["stateMachines"]:
-        definition = sfn.describe_state_machine(stateMachineArn=machine["stateMachineArn"])[
-            "definition"
+    machines = [
+        m for page in sfn.get_paginator("list_state_machines").paginate()
+        for m in page["stateMachines"]
+    ]  # fmt: skip
+    for machine in machines:
+        arn = machine["stateMachineArn"]
+        definition = sfn.describe_state_machine(stateMachineArn=arn)["definition"]
+        executions = [
+            e
+            for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=arn)
+            for e in page["executions"]
         ]
-        for execution in sfn.list_executions(stateMachineArn=machine["stateMachineArn"])[
-            "executions"
-        ]:
+        for execution in executions:
             if execution["status"] == "RUNNING":
                 continue  # still running when the test ended (e.g. a poller a test left waiting)
             events: list[dict[str, Any]] = []

@@ -468,6 +468,13 @@ def test_resource_patterns_are_matched_segment_by_segment() -> None:
         "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/*", fm
     )
     assert not catalogue.overlaps("arn:aws:bedrock:us-east-1::custom-model/x", fm)
+    # a wildcard in the grant's Region segment does not reach into the resource type either
+    job = "arn:${Partition}:bedrock:${Region}:${Account}:model-invocation-job/${JobIdentifier}"
+    assert not catalogue.overlaps("arn:aws:bedrock:*::foundation-model/anthropic.x-v1:0", job)
+    assert not catalogue.arn_overlaps(
+        "arn:aws:bedrock:*::foundation-model/x",
+        "arn:aws:bedrock:us-east-1:1:model-invocation-job/j",
+    )
 
 
 def _role_with(*statements: dict[str, Any]) -> dict[str, Any]:
@@ -497,3 +504,37 @@ def _role_with(*statements: dict[str, Any]) -> dict[str, Any]:
             },
         }
     }
+
+
+def test_fails_if_bedrock_jobs_are_granted_on_the_model_only(example: Stack) -> None:
+    # GIVEN CreateModelInvocationJob left only on the model (a cross-region foundation-model
+    # ARN, whose Region wildcard must not count for the model-invocation-job type)
+    def edit(template: dict[str, Any]) -> None:
+        for document in _documents(template):
+            for statement in document["Statement"]:
+                actions = _actions(statement)
+                if "bedrock:CreateModelInvocationJob" in actions and "model-invocation-job" in (
+                    json.dumps(statement.get("Resource"))
+                ):
+                    actions.remove("bedrock:CreateModelInvocationJob")
+                    statement["Action"] = actions
+
+    findings = _broken(example, edit)
+    # THEN the missing job resource type is reported
+    assert any("CreateModelInvocationJob" in f and "model-invocation-job" in f for f in findings), (
+        findings
+    )
+
+
+def test_fails_on_a_resource_the_checker_cannot_read() -> None:
+    # GIVEN a grant whose resource is a token naming nothing in the template
+    template = _role_with(
+        {
+            "Effect": "Allow",
+            "Action": "bedrock:CreateModelInvocationJob",
+            "Resource": {"Fn::ImportValue": "SomeoneElsesJobs"},
+        }
+    )
+    findings = catalogue.check_template(template)
+    # THEN it is reported, not taken as matching every resource type
+    assert any("cannot read" in f.message for f in findings), findings

@@ -3,14 +3,28 @@ path-coverage gate (``tests/sfn_coverage.py``) when the gate is on."""
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.sfn_configurations import BUILDS, TRACKER, WORKFLOW, Configuration, synthesize_all
+from tests.sfn_configurations import (
+    BUILDS,
+    CAM_ARN,
+    DATASET_ARN,
+    TRACKER,
+    WORKFLOW,
+    Configuration,
+    synthesize_all,
+)
 from tests.sfn_coverage import CONFIGURATIONS_FILE, ENV
+from tests.sfn_support import interpreter
+
+MODEL_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:audience-model/m-1"
 
 
 @pytest.fixture(scope="module")
@@ -44,3 +58,85 @@ def test_configurations_are_recorded_for_the_coverage_gate(
     (Path(directory) / CONFIGURATIONS_FILE).write_text(
         json.dumps({c.name: c.definitions for c in configurations})
     )
+
+
+def _smoke_stubbers(configuration: Configuration, execution: str) -> dict[str, Any]:
+    """Services that accept every start and report every job done at its first poll."""
+    from botocore.stub import Stubber
+
+    from tests.handler_support import new_client
+
+    now = datetime.datetime(2024, 7, 1, tzinfo=datetime.UTC)
+    job_arn = "arn:aws:cleanrooms-ml:us-east-1:123456789012:audience-generation-job/j-1"
+    cleanrooms, bedrock = Stubber(new_client("cleanroomsml")), Stubber(new_client("bedrock"))
+    name = f"audience-{hashlib.sha256(execution.encode()).hexdigest()[:16]}"
+    states = json.loads(configuration.definitions.get(WORKFLOW, '{"States": {}}'))["States"]
+    if WORKFLOW not in configuration.definitions:
+        cleanrooms.add_response(
+            "get_audience_model",
+            {"createTime": now, "updateTime": now, "audienceModelArn": MODEL_ARN, "name": "m",
+             "trainingDatasetArn": DATASET_ARN, "status": "ACTIVE"},
+        )  # fmt: skip
+    else:
+        cleanrooms.add_response(
+            "start_audience_generation_job", {"audienceGenerationJobArn": job_arn}
+        )
+        cleanrooms.add_response(
+            "get_audience_generation_job",
+            {"createTime": now, "updateTime": now, "audienceGenerationJobArn": job_arn,
+             "name": name, "status": "ACTIVE", "configuredAudienceModelArn": CAM_ARN},
+        )  # fmt: skip
+    if "ExportAudience" in states:
+        cleanrooms.add_response("start_audience_export_job", {})
+        cleanrooms.add_response(
+            "list_audience_export_jobs",
+            {"audienceExportJobs": [
+                {"createTime": now, "updateTime": now, "name": f"{name}-absolute-10000",
+                 "audienceGenerationJobArn": job_arn, "status": "ACTIVE",
+                 "audienceSize": {"type": "ABSOLUTE", "value": 10000}}]},
+        )  # fmt: skip
+    if "StartBatchInference" in states:
+        bedrock_arn = "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/abcdefghijkl"
+        bedrock.add_response("create_model_invocation_job", {"jobArn": bedrock_arn})
+        bedrock.add_response(
+            "get_model_invocation_job",
+            {"jobArn": bedrock_arn, "jobName": "b", "modelId": "m", "status": "Completed",
+             "roleArn": "arn:aws:iam::123456789012:role/r", "submitTime": now,
+             "inputDataConfig": {"s3InputDataConfig": {"s3Uri": "s3://b/in/"}},
+             "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": "s3://b/out/"}}},
+        )  # fmt: skip
+    cleanrooms.activate()
+    bedrock.activate()
+    return {"cleanroomsml": cleanrooms, "bedrock": bedrock}
+
+
+@pytest.mark.parametrize("name", list(BUILDS))
+def test_every_configuration_runs_its_happy_path(
+    configurations: list[Configuration], name: str
+) -> None:
+    # GIVEN one configuration, and services that finish every job at once
+    [configuration] = [c for c in configurations if c.name == name]
+    execution = "smoke"
+    stubbers = _smoke_stubbers(configuration, execution)
+    with interpreter(stubbers) as run:
+        run.machine(configuration.definitions[TRACKER], configuration.names[TRACKER])
+        if WORKFLOW in configuration.definitions:
+            # WHEN a manual run starts
+            result = run(
+                configuration.definitions[WORKFLOW],
+                {"seedAudience": {"dataSource": {"s3Uri": "s3://team-seeds/seeds/w.jsonl"}}},
+                execution,
+                configuration.names[WORKFLOW],
+            )
+        else:
+            # WHEN a model is tracked with the default polling
+            result = run(
+                configuration.definitions[TRACKER],
+                {"kind": "AUDIENCE_MODEL", "arn": MODEL_ARN},
+                execution,
+                configuration.names[TRACKER],
+            )
+    # THEN it succeeds, every scripted call made
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    for stubber in stubbers.values():
+        stubber.assert_no_pending_responses()

@@ -78,3 +78,28 @@ def test_fails_if_a_waiver_has_no_reason(tmp_path: Path) -> None:
     waivers.write_text("job-status tracker | state Other |   \n")
     with pytest.raises(ValueError, match="needs a reason"):
         read_waivers(waivers)
+
+
+def test_fails_if_a_catch_is_never_taken_or_a_configuration_never_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN two configurations, and one execution of the first taking the default branch
+    other = {**DEFINITION, "Comment": "a second configuration"}
+    monkeypatch.setenv(ENV, str(tmp_path))
+    (tmp_path / CONFIGURATIONS_FILE).write_text(
+        json.dumps({"first": {"t": json.dumps(DEFINITION)}, "second": {"t": json.dumps(other)}})
+    )
+    with interpreter() as run:
+        run(json.dumps(DEFINITION), {"go": "other"})
+    [result] = compute(tmp_path, {})
+    # THEN the Map's catch edge and the unexecuted configuration are reported
+    assert "catch Items catch ['States.ALL'] -> Caught" in result.gaps()
+    assert "configuration never executed: second" in result.gaps()
+
+
+def test_fails_if_two_branches_of_a_choice_share_a_target(tmp_path: Path) -> None:
+    shared = json.loads(json.dumps(DEFINITION))
+    shared["States"]["RouteByKind"]["Default"] = "Items"
+    (tmp_path / CONFIGURATIONS_FILE).write_text(json.dumps({"c": {"t": json.dumps(shared)}}))
+    with pytest.raises(ValueError, match="shared target"):
+        compute(tmp_path, {})
