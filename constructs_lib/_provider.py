@@ -11,7 +11,7 @@ import contextlib
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -51,31 +51,35 @@ def remember(target: object, attribute: str, value: object) -> None:
         setattr(target, attribute, value)
 
 
+_T = TypeVar("_T", bound=Construct)
+
+
+def stack_singleton(scope: IConstruct, cls: type[_T], construct_id: str, attribute: str) -> _T:
+    """The one ``cls`` of ``scope``'s stack (child ``construct_id``), created on first use.
+
+    Remembered on the Python objects of the scope and its stack, so a stack of N resources
+    does not pay N construct-tree searches through jsii.
+    """
+    cached = getattr(scope, attribute, None)
+    if isinstance(cached, cls):
+        return cached
+    stack = Stack.of(scope)
+    found = getattr(stack, attribute, None)
+    if not isinstance(found, cls):
+        existing = stack.node.try_find_child(construct_id)
+        found = existing if isinstance(existing, cls) else cls(stack, construct_id)
+        remember(stack, attribute, found)
+    remember(scope, attribute, found)
+    return found
+
+
 class CustomResourceProvider(Construct):
     """The stack's handler Lambda, its role and encrypted logs, and the provider framework."""
 
     @classmethod
     def of(cls, scope: IConstruct) -> CustomResourceProvider:
-        """The provider of ``scope``'s stack, created on first use.
-
-        Remembered on the Python objects of the scope and its stack, so a stack of N resources
-        does not pay N construct-tree searches through jsii.
-        """
-        cached = getattr(scope, _CACHE_ATTRIBUTE, None)
-        if isinstance(cached, CustomResourceProvider):
-            return cached
-        stack = Stack.of(scope)
-        provider = getattr(stack, _CACHE_ATTRIBUTE, None)
-        if not isinstance(provider, CustomResourceProvider):
-            existing = stack.node.try_find_child(PROVIDER_ID)
-            provider = (
-                existing
-                if isinstance(existing, CustomResourceProvider)
-                else cls(stack, PROVIDER_ID)
-            )
-            remember(stack, _CACHE_ATTRIBUTE, provider)
-        remember(scope, _CACHE_ATTRIBUTE, provider)
-        return provider
+        """The provider of ``scope``'s stack, created on first use."""
+        return stack_singleton(scope, cls, PROVIDER_ID, _CACHE_ATTRIBUTE)
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from aws_cdk import Annotations, Stack
+from aws_cdk import Annotations
 from constructs import Construct, IConstruct
 
-from ._provider import remember
+from ._provider import stack_singleton
 from ._validation import check_int_range, fail, is_unresolved
 
 #: "AWS Clean Rooms ML quotas": "Pending/in progress audience models per customer", default
@@ -55,17 +55,7 @@ class TrainingQueue(Construct):
     @classmethod
     def of(cls, scope: IConstruct) -> TrainingQueue:
         """The queue of ``scope``'s stack, created with the default limit on first use."""
-        cached = getattr(scope, _CACHE_ATTRIBUTE, None)
-        if isinstance(cached, TrainingQueue):
-            return cached
-        stack = Stack.of(scope)
-        queue = getattr(stack, _CACHE_ATTRIBUTE, None)
-        if not isinstance(queue, TrainingQueue):
-            found = stack.node.try_find_child(QUEUE_ID)
-            queue = found if isinstance(found, TrainingQueue) else cls(stack, QUEUE_ID)
-            remember(stack, _CACHE_ATTRIBUTE, queue)
-        remember(scope, _CACHE_ATTRIBUTE, queue)
-        return queue
+        return stack_singleton(scope, cls, QUEUE_ID, _CACHE_ATTRIBUTE)
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)

@@ -949,17 +949,9 @@ class JobStatusTracker(Construct):
             wildcard_reason=reason,
         )
         self._permissions.allow(["events:PutEvents"], [self.event_bus.event_bus_arn])
-        self._permissions.allow(
-            ["states:DescribeExecution", "states:StopExecution"],
-            [
-                stack.format_arn(
-                    service="states",
-                    resource="execution",
-                    resource_name=f"{self.state_machine_name_of(self)}:bedrock-*",
-                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                )
-            ],
-            wildcard_reason="Bedrock jobs' polling executions of this state machine, named "
+        self._allow_own_executions(
+            "bedrock-",
+            "Bedrock jobs' polling executions of this state machine, named "
             "bedrock-<hash of the job ARN>: found and stopped when the job's end event arrives.",
         )
         # Continuing as new: start an execution of this state machine and wait for it
@@ -967,17 +959,9 @@ class JobStatusTracker(Construct):
         # "IAM policies for Step Functions' optimized integrations", https://docs.aws.amazon.com/
         # step-functions/latest/dg/stepfunctions-iam.html).
         self._permissions.allow(["states:StartExecution"], [state_machine_arn_of(self)])
-        self._permissions.allow(
-            ["states:DescribeExecution", "states:StopExecution"],
-            [
-                stack.format_arn(
-                    service="states",
-                    resource="execution",
-                    resource_name=f"{self.state_machine_name_of(self)}:continued-*",
-                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                )
-            ],
-            wildcard_reason="Continuations of this state machine's executions, named "
+        self._allow_own_executions(
+            "continued-",
+            "Continuations of this state machine's executions, named "
             "continued-<hash of the continued execution's ARN>.",
         )
         self._permissions.allow(
@@ -991,6 +975,21 @@ class JobStatusTracker(Construct):
             ],
         )
         self._permissions.allow(["lambda:InvokeFunction"], [provider.handler.function_arn])
+
+    def _allow_own_executions(self, name_prefix: str, reason: str) -> None:
+        """Describe and stop this state machine's executions named ``<name_prefix>...``."""
+        self._permissions.allow(
+            ["states:DescribeExecution", "states:StopExecution"],
+            [
+                Stack.of(self).format_arn(
+                    service="states",
+                    resource="execution",
+                    resource_name=f"{self.state_machine_name_of(self)}:{name_prefix}*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
+            wildcard_reason=reason,
+        )
 
     def _bedrock_rule(self) -> events.Rule:
         """Bedrock's batch-job end events start a short execution of this state machine."""

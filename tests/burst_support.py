@@ -32,10 +32,10 @@ from botocore.validate import ParamValidator
 from constructs_lib import (
     AudienceGenerationWorkflow,
     CleanRoomsMlServiceRole,
-    JobStatusTracker,
     SeedAudienceBucket,
 )
 from tests.handler_support import new_client
+from tests.sfn_configurations import fast_tracker
 from tests.sfn_support import ACCOUNT, REGION, definition_of, interpreter, machine_name_of
 
 CAM_ARN = f"arn:aws:cleanrooms-ml:{REGION}:{ACCOUNT}:configured-audience-model/c-1"
@@ -43,13 +43,7 @@ CAM_ARN = f"arn:aws:cleanrooms-ml:{REGION}:{ACCOUNT}:configured-audience-model/c
 
 def build_burst_stack(stack: cdk.Stack) -> None:
     """A workflow started by seed files, tracking with a 1-second poll."""
-    JobStatusTracker(
-        stack,
-        "JobStatusTracker",
-        initial_interval=cdk.Duration.seconds(1),
-        max_interval=cdk.Duration.seconds(1),
-        timeout=cdk.Duration.hours(1),
-    )
+    fast_tracker(stack)
     seeds = SeedAudienceBucket(stack, "Seeds")
     role = CleanRoomsMlServiceRole(
         stack, "SeedRole", seed_bucket=seeds.bucket, seed_prefix="seeds/"

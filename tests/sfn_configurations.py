@@ -52,6 +52,18 @@ class Configuration:
     template: dict[str, Any]
 
 
+def fast_tracker(stack: cdk.Stack) -> None:
+    """The stack's tracker polling every second: jobs that end at the first poll never wait,
+    others wait one second per poll."""
+    JobStatusTracker(
+        stack,
+        "JobStatusTracker",
+        initial_interval=cdk.Duration.seconds(1),
+        max_interval=cdk.Duration.seconds(1),
+        timeout=cdk.Duration.hours(1),
+    )
+
+
 def _tracker_only(bedrock_events: bool) -> Callable[[cdk.Stack], None]:
     def build(stack: cdk.Stack) -> None:
         JobStatusTracker(stack, "JobStatusTracker", bedrock_events=bedrock_events)

@@ -361,6 +361,15 @@ class Run:
         """States entered (Step Functions bills Standard workflows per state transition)."""
         return sum(1 for e in self.history if e["type"].endswith("StateEntered"))
 
+    @property
+    def entered(self) -> list[str]:
+        """The names of the states entered, in order."""
+        return [
+            e["stateEnteredEventDetails"]["name"]
+            for e in self.history
+            if "stateEnteredEventDetails" in e
+        ]
+
 
 @contextmanager
 def interpreter(
@@ -517,6 +526,27 @@ def interpreter(
                 return found
 
             run.list_executions = list_executions  # type: ignore[attr-defined]
+
+            def is_waiting(execution: str) -> bool:
+                """Whether ``execution`` has entered a Wait state (and so sits in it, or did)."""
+                try:
+                    events = sfn.get_execution_history(executionArn=execution, maxResults=1000)
+                except sfn.exceptions.ExecutionDoesNotExist:
+                    return False
+                return any(e["type"] == "WaitStateEntered" for e in events["events"])
+
+            def wait_until_waiting(execution: str) -> None:
+                """Until ``execution`` sits in a Wait state (e.g. a poller after its first poll)."""
+                deadline = time.monotonic() + 30
+                while not is_waiting(execution):
+                    if time.monotonic() > deadline:
+                        raise AssertionError(f"{execution} never reached a Wait state")
+                    time.sleep(0.05)
+                if sfn.describe_execution(executionArn=execution)["status"] != "RUNNING":
+                    raise AssertionError(f"{execution} ended instead of waiting")
+
+            run.is_waiting = is_waiting  # type: ignore[attr-defined]
+            run.wait_until_waiting = wait_until_waiting  # type: ignore[attr-defined]
             try:
                 yield run
             finally:

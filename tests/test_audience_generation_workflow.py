@@ -25,7 +25,6 @@ from constructs_lib import (
     BatchInferenceStep,
     BedrockBatchInferenceRole,
     CleanRoomsMlServiceRole,
-    JobStatusTracker,
     SeedAudienceBucket,
 )
 from constructs_lib._state_machines import (
@@ -36,6 +35,7 @@ from constructs_lib._state_machines import (
 )
 from tests.conftest import Synthesized, assert_cfn_lint_clean, synth_stack
 from tests.handler_support import new_client
+from tests.sfn_configurations import fast_tracker
 from tests.sfn_support import ACCOUNT, REGION, Run, definition_of, interpreter, machine_name_of
 
 CAM_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:configured-audience-model/c-1"
@@ -66,17 +66,6 @@ def _job_name(prefix: str, execution: str) -> str:
     return f"{prefix}-{hashlib.sha256(execution.encode()).hexdigest()[:16]}"
 
 
-def _fast_tracker(stack: cdk.Stack) -> None:
-    # Jobs that end at the first poll never wait; others wait one second per poll.
-    JobStatusTracker(
-        stack,
-        "JobStatusTracker",
-        initial_interval=cdk.Duration.seconds(1),
-        max_interval=cdk.Duration.seconds(1),
-        timeout=cdk.Duration.hours(1),
-    )
-
-
 def _machines(synthesized: Synthesized) -> Machines:
     return Machines(
         workflow=definition_of(synthesized.raw, "Workflow"),
@@ -92,7 +81,7 @@ def full(tmp_path_factory: pytest.TempPathFactory) -> Machines:
     """GIVEN a workflow with an S3 trigger, one export size and a Bedrock step."""
 
     def build(stack: cdk.Stack) -> None:
-        _fast_tracker(stack)
+        fast_tracker(stack)
         key = AudienceEncryptionKey(stack, "Key")
         seeds = SeedAudienceBucket(stack, "Seeds", encryption_key=key)
         role = CleanRoomsMlServiceRole(
@@ -135,7 +124,7 @@ def plain(tmp_path_factory: pytest.TempPathFactory) -> Machines:
     """GIVEN a manual-only workflow: no S3 trigger, no export, no Bedrock step."""
 
     def build(stack: cdk.Stack) -> None:
-        _fast_tracker(stack)
+        fast_tracker(stack)
         AudienceGenerationWorkflow(
             stack, "Workflow", configured_audience_model=CAM_ARN, seed_role=SEED_ROLE_ARN
         )
@@ -205,14 +194,6 @@ def _running(machines: Machines, stubbers: dict[str, Stubber]) -> Iterator[Any]:
 def _run(run: Any, machines: Machines, execution_input: dict[str, Any], name: str) -> Run:
     result: Run = run(machines.workflow, execution_input, name, machines.workflow_name)
     return result
-
-
-def _states_entered(result: Run) -> list[str]:
-    return [
-        e["stateEnteredEventDetails"]["name"]
-        for e in result.history
-        if "stateEnteredEventDetails" in e
-    ]
 
 
 def _workflow_events(result: Run) -> list[dict[str, Any]]:
@@ -342,7 +323,7 @@ def test_new_seed_file_runs_generation_export_and_batch_inference(full: Machines
     assert first.output["handedOver"]["executionArn"] == handed
     assert again.output["handedOver"]["executionArn"] == handed  # StartExecution is idempotent
     assert late.status == "SUCCEEDED"
-    assert _states_entered(late)[-1] == "AlreadyHandedOver"
+    assert late.entered[-1] == "AlreadyHandedOver"
     # AND that run started each job once and tracked each to its end
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     assert [c for c in result.calls if c.startswith(("Start", "Create"))] == [
@@ -503,25 +484,6 @@ def test_failed_export_ends_the_run_before_batch_inference(full: Machines) -> No
     assert event["detail"]["step"] == "export"
 
 
-def _wait_for_waiting_execution(execution: str) -> None:
-    """Until ``execution`` sits in its Wait state (the Bedrock poller, after its first poll)."""
-    import time
-
-    from boto3 import client
-
-    sfn = client("stepfunctions", region_name=REGION)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
-        except sfn.exceptions.ExecutionDoesNotExist:
-            events = []
-        if any(e["type"] == "WaitStateEntered" for e in events):
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{execution} never reached its Wait state")
-
-
 def test_bedrock_end_event_before_the_fallback_poll_ends_the_run_with_the_confirmed_outcome(
     full: Machines,
 ) -> None:
@@ -548,7 +510,7 @@ def test_bedrock_end_event_before_the_fallback_poll_ends_the_run_with_the_confir
     )
     with _running(full, stubbers) as run:
         workflow = run.start(full.workflow, given, "bedrock-event-first", full.workflow_name)
-        _wait_for_waiting_execution(poller)
+        run.wait_until_waiting(poller)
         # WHEN Bedrock's "Batch Inference Job State Change" event arrives first
         ended = run(
             full.tracker,
@@ -570,7 +532,7 @@ def test_bedrock_end_event_before_the_fallback_poll_ends_the_run_with_the_confir
     assert stopped.status == "ABORTED"
     # AND the run confirmed the Bedrock outcome and ended like any other run, with one event
     assert result.status == "SUCCEEDED", (result.error, result.cause)
-    assert "ConfirmBatchInference" in _states_entered(result)
+    assert "ConfirmBatchInference" in result.entered
     [event] = _workflow_events(result)
     assert event["detail"]["outcome"] == "SUCCEEDED"
     assert event["detail"]["batch"]["arn"] == BEDROCK_ARN

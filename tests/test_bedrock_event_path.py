@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import time
 from typing import Any
 
 import aws_cdk as cdk
@@ -62,24 +61,6 @@ def _job(status: str, message: str | None = None) -> dict[str, Any]:
     return answer
 
 
-def _wait_until_waiting(run: Any, execution: str) -> None:
-    """Until the poller sits in its Wait state (after its first poll)."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        history = run.describe(executionArn=execution)
-        if history["status"] != "RUNNING":
-            raise AssertionError(f"poller ended early: {history}")
-        from boto3 import client
-
-        events = client("stepfunctions", region_name="us-east-1").get_execution_history(
-            executionArn=execution, maxResults=1000
-        )["events"]
-        if any(e["type"] == "WaitStateEntered" for e in events):
-            return
-        time.sleep(0.05)
-    raise AssertionError("poller never reached its Wait state")
-
-
 def test_event_ends_tracking_before_the_next_poll(machine: tuple[str, str, dict]) -> None:
     definition, name, _ = machine
     stubber = stubbed_client("bedrock")
@@ -88,7 +69,7 @@ def test_event_ends_tracking_before_the_next_poll(machine: tuple[str, str, dict]
     with interpreter({"bedrock": stubber}) as run:
         # GIVEN the job's poller waiting out its (sparse, 35 min) interval
         poller = run.start(definition, POLLER_INPUT, POLLER_NAME, name)
-        _wait_until_waiting(run, poller)
+        run.wait_until_waiting(poller)
         # WHEN Bedrock's end event starts an execution
         ended = run(definition, EVENT, None, name)
         stopped = run.wait_for(poller)
@@ -111,7 +92,7 @@ def test_event_for_a_failed_job_fails_with_bedrocks_message(machine: tuple[str, 
     stubber.add_response("get_model_invocation_job", _job("Failed", "Input file is not JSONL"))
     with interpreter({"bedrock": stubber}) as run:
         poller = run.start(definition, POLLER_INPUT, POLLER_NAME, name)
-        _wait_until_waiting(run, poller)
+        run.wait_until_waiting(poller)
         ended = run(definition, {**EVENT, "eventStatus": "Failed"}, None, name)
         run.wait_for(poller)
     assert ended.status == "FAILED"
@@ -211,18 +192,10 @@ def _event_run(
             stubber.add_client_error("get_model_invocation_job", value, "not allowed", 403)
     with interpreter({"bedrock": stubber}, faults=faults) as run:
         poller = run.start(definition, POLLER_INPUT, POLLER_NAME, name)
-        _wait_until_waiting(run, poller)
+        run.wait_until_waiting(poller)
         ended = run(definition, EVENT, None, name)
         run.describe(executionArn=poller)
     return ended
-
-
-def _entered(result: Any) -> list[str]:
-    return [
-        e["stateEnteredEventDetails"]["name"]
-        for e in result.history
-        if "stateEnteredEventDetails" in e
-    ]
 
 
 def test_event_for_a_partially_completed_job_succeeds_with_warnings(
@@ -246,7 +219,7 @@ def test_event_whose_job_still_runs_ends_quietly(machine: tuple[str, str, dict])
     ended = _event_run(machine, [("answer", _job("InProgress"))])
     # THEN the poller is left to find the end; this execution ends without an outcome
     assert ended.status == "SUCCEEDED"
-    assert _entered(ended)[-1] == "NotTrackedHere"
+    assert ended.entered[-1] == "NotTrackedHere"
     assert ended.events == []
 
 
@@ -268,6 +241,6 @@ def test_a_poller_that_ends_before_it_is_stopped_still_gets_the_outcome(
         faults={"StopExecution": "ExecutionDoesNotExist"},
     )
     # THEN the event execution reports the outcome anyway
-    assert ended.status == "SUCCEEDED", (ended.error, ended.cause, _entered(ended))
-    assert "StopPoller" in _entered(ended)
+    assert ended.status == "SUCCEEDED", (ended.error, ended.cause, ended.entered)
+    assert "StopPoller" in ended.entered
     assert ended.output["end"]["outcome"] == "SUCCEEDED"

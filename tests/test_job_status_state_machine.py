@@ -905,13 +905,8 @@ def test_the_interval_ramps_up_before_it_reaches_the_cap(definition: str) -> Non
     with interpreter({"cleanroomsml": stubber}) as run:
         result = run(definition, {"kind": "AUDIENCE_MODEL", "arn": MODEL_ARN, "poll": poll})
     # THEN the first loop ramps (0 s), the second takes the cap (1 s)
-    entered = [
-        e["stateEnteredEventDetails"]["name"]
-        for e in result.history
-        if "stateEnteredEventDetails" in e
-    ]
-    assert entered.count("RampInterval") == 1
-    assert entered.count("MaxInterval") == 1
+    assert result.entered.count("RampInterval") == 1
+    assert result.entered.count("MaxInterval") == 1
     assert result.status == "SUCCEEDED"
 
 
@@ -963,11 +958,7 @@ def test_a_stopped_continuation_ends_its_predecessor_as_aborted(definition: str)
             continued = [
                 e["executionArn"]
                 for e in run.list_executions(TRACKER_NAME)
-                if e["name"].startswith("continued-")
-                and any(
-                    h["type"] == "WaitStateEntered"
-                    for h in sfn.get_execution_history(executionArn=e["executionArn"])["events"]
-                )
+                if e["name"].startswith("continued-") and run.is_waiting(e["executionArn"])
             ]
             time.sleep(0.05)
         # WHEN someone stops the continuation

@@ -131,20 +131,11 @@ def _run(
                 for e in run.list_executions(machines["tracker_name"]):
                     if e["status"] != "RUNNING":
                         continue
-                    events = sfn.get_execution_history(executionArn=e["executionArn"])["events"]
-                    if any(h["type"] == "WaitStateEntered" for h in events):
+                    if run.is_waiting(e["executionArn"]):
                         sfn.stop_execution(executionArn=e["executionArn"], cause="stopped")
             assert time.monotonic() < deadline, "the run did not end"
             time.sleep(0.05)
         return run.wait_for(execution)
-
-
-def _entered(result: Run) -> list[str]:
-    return [
-        e["stateEnteredEventDetails"]["name"]
-        for e in result.history
-        if "stateEnteredEventDetails" in e
-    ]
 
 
 STATE_OF = {
@@ -183,7 +174,7 @@ def test_a_tracking_step_that_fails_ends_the_run_with_its_outcome(
     # THEN the run fails with the tracker's outcome, read by that step's failure reader
     assert result.status == "FAILED"
     assert result.error == error
-    assert f"{STATE_OF[step]}{suffix}" in _entered(result)
+    assert f"{STATE_OF[step]}{suffix}" in result.entered
     [event] = [e for e in result.events if e["source"] == "cleanrooms-ml-cdk.audience-generation"]
     assert event["detail"]["outcome"] == error
 
@@ -202,7 +193,7 @@ def test_fails_if_a_tracking_execution_cannot_start(machines: dict[str, str], st
     # THEN the run ends as CALL_FAILED at that step
     assert result.status == "FAILED"
     assert result.error == "CALL_FAILED"
-    assert f"{STATE_OF[step]}CallFailed" in _entered(result)
+    assert f"{STATE_OF[step]}CallFailed" in result.entered
 
 
 @pytest.mark.parametrize(
@@ -221,7 +212,7 @@ def test_fails_if_a_start_call_is_refused(
     # THEN the run ends as CALL_FAILED at that start
     assert result.status == "FAILED"
     assert result.error == "CALL_FAILED"
-    assert state in _entered(result)
+    assert state in result.entered
 
 
 def test_fails_if_the_input_check_itself_fails(
