@@ -18,11 +18,12 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup synth test lint models lock clean
+.PHONY: help setup synth test lint models lock clean snapshots
 
 help:
 	@echo "make synth   synthesize the example app into cdk.out/ (runs the cdk-nag packs)"
 	@echo "make test    ruff + mypy --strict + the whole test suite"
+	@echo "make snapshots  refresh tests/snapshots/ after an intended template change (review the diff)"
 	@echo "make models  refresh lambda/models/ from the pinned botocore (after bumping it)"
 	@echo "make lock    re-freeze constraints*.txt after changing a requirements file"
 	@echo "make clean   remove generated output (keeps the environments)"
@@ -58,6 +59,10 @@ lint: $(VENV)/.installed
 
 test: setup lint
 	pytest -n 2 --dist loadfile -p tests.sfn_coverage --sfn-coverage
+
+snapshots: $(VENV)/.installed node_modules/.installed
+	UPDATE_SNAPSHOTS=1 pytest -q -p no:cacheprovider tests/test_snapshots.py
+	git status --short tests/snapshots
 
 models: $(VENV)/.installed
 	python scripts/vendor_service_models.py
