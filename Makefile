@@ -61,7 +61,7 @@ test: setup lint
 	pytest -n 2 --dist loadfile -p tests.sfn_coverage --sfn-coverage
 
 snapshots: $(VENV)/.installed node_modules/.installed
-	UPDATE_SNAPSHOTS=1 pytest -q -p no:cacheprovider tests/test_snapshots.py
+	UPDATE_SNAPSHOTS=1 pytest -q -p no:cacheprovider tests/checks/test_snapshots.py
 	git status --short tests/snapshots
 
 models: $(VENV)/.installed

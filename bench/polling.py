@@ -1,7 +1,8 @@
 """Polling cost of the job-status state machine, next to fixed 5 s and 30 s polls.
 
 For jobs that run 1 h, 6 h and 24 h, computes from the same parameters the definition embeds
-(``poll_schedule`` / ``max_polls`` / ``transitions_for`` in ``constructs_lib.job_status``, whose
+(``poll_schedule`` / ``max_polls`` / ``transitions_for`` in
+``constructs_lib.tracking.job_status``, whose
 transition count a test checks against a real execution in moto's interpreter):
 
 - status calls (``Get*`` requests),
@@ -25,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from constructs_lib.job_status import (  # noqa: E402
+from constructs_lib.tracking.job_status import (  # noqa: E402
     EVENT_TRANSITIONS,
     poll_schedule,
     poll_times,

@@ -3,33 +3,22 @@ inference on Amazon Bedrock."""
 
 from __future__ import annotations
 
-from ._validation import ConstructValidationError
-from .audience_generation_job import (
+from ._internal.validation import ConstructValidationError
+from .bedrock.batch_inference_job import (
+    BatchInferenceJob,
+    BatchVpcConfig,
+    ModelInvocationType,
+    S3InputFormat,
+)
+from .cleanrooms_ml.audience_generation_job import (
     AudienceGenerationJob,
     SeedAudience,
     SqlParameters,
     WorkerComputeConfiguration,
     WorkerComputeType,
 )
-from .audience_generation_workflow import (
-    INVALID_INPUT,
-    WORKFLOW_EVENT_DETAIL_TYPE,
-    WORKFLOW_EVENT_SOURCE,
-    AudienceExportSize,
-    AudienceGenerationWorkflow,
-    BatchInferenceStep,
-)
-from .audience_model import AudienceModel, IAudienceModel
-from .batch_inference_job import (
-    BatchInferenceJob,
-    BatchVpcConfig,
-    ModelInvocationType,
-    S3InputFormat,
-)
-from .bedrock_role import BedrockBatchInferenceRole
-from .cleanrooms_ml_role import CleanRoomsMlServiceRole, GlueTrainingTable
-from .compliance import add_compliance_checks
-from .configured_audience_model import (
+from .cleanrooms_ml.audience_model import AudienceModel, IAudienceModel
+from .cleanrooms_ml.configured_audience_model import (
     AudienceOutputConfig,
     AudienceSizeConfig,
     AudienceSizeType,
@@ -38,12 +27,23 @@ from .configured_audience_model import (
     SharedAudienceMetrics,
     TagOnCreatePolicy,
 )
-from .encryption_key import AudienceEncryptionKey
-from .job_status import EVENT_DETAIL_TYPE, EVENT_SOURCE, JobStatusTracker
-from .monitoring import PipelineMonitoring
-from .pipeline import BatchInferenceSettings, LookalikeAudiencePipeline, TrainingData
-from .seed_bucket import SeedAudienceBucket
-from .training_dataset import ColumnType, TrainingDataColumn, TrainingDataset
+from .cleanrooms_ml.training_dataset import ColumnType, TrainingDataColumn, TrainingDataset
+from .composition.monitoring import PipelineMonitoring
+from .composition.pipeline import BatchInferenceSettings, LookalikeAudiencePipeline, TrainingData
+from .foundation.bedrock_role import BedrockBatchInferenceRole
+from .foundation.cleanrooms_ml_role import CleanRoomsMlServiceRole, GlueTrainingTable
+from .foundation.compliance import add_compliance_checks
+from .foundation.encryption_key import AudienceEncryptionKey
+from .foundation.seed_bucket import SeedAudienceBucket
+from .tracking.job_status import EVENT_DETAIL_TYPE, EVENT_SOURCE, JobStatusTracker
+from .workflows.audience_generation_workflow import (
+    INVALID_INPUT,
+    WORKFLOW_EVENT_DETAIL_TYPE,
+    WORKFLOW_EVENT_SOURCE,
+    AudienceExportSize,
+    AudienceGenerationWorkflow,
+    BatchInferenceStep,
+)
 
 __all__ = [
     "EVENT_DETAIL_TYPE",

@@ -3,8 +3,8 @@
 The job-status tracker (Bedrock events on or off) and the audience-generation workflow (manual
 only; S3-triggered with exports; with a Bedrock step; in a collaboration) differ in the states
 their definitions hold. The path-coverage gate (``tests/sfn_coverage.py``) and the definition
-linters (``tests/test_definition_lint.py``) read them all from here, so a state that exists in
-only one configuration is still expected to be covered and linted.
+linters (``tests/checks/test_definition_lint.py``) read them all from here, so a state that
+exists in only one configuration is still expected to be covered and linted.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 
 - every interpreter run (``tests/sfn_support.py``) writes the definition and the history of each
   of its executions, nested ones included, to ``.sfn-coverage/``;
-- ``tests/test_sfn_configurations.py`` writes the resolved definitions of every configuration
+- ``tests/checks/test_sfn_configurations.py`` writes the resolved definitions of every configuration
   the library can produce (``tests/sfn_configurations.py``);
 - at the end of the session the main process compares them, per family (the job-status tracker,
   the audience-generation workflow), over the union of the states of all configurations:
@@ -308,7 +308,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if not (COVERAGE_DIR / CONFIGURATIONS_FILE).exists():
         _PROBLEMS.append(
-            "no configurations recorded (tests/test_sfn_configurations.py did not run)"
+            "no configurations recorded (tests/checks/test_sfn_configurations.py did not run)"
         )
     else:
         _RESULTS.extend(compute(COVERAGE_DIR, read_waivers()))

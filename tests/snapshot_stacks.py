@@ -8,9 +8,9 @@ A snapshot is the template as CloudFormation receives it, made comparable and re
   CloudFormation token written as ``${Ref:Id}`` or ``${Id.Attribute}``, so a change to a state
   reads as a change to that state in review.
 
-The comparison (``tests/test_snapshots.py``) is aws-cdk's integration-snapshot idea offline: a
-change to what users deploy is visible as a snapshot diff. Refresh after an intended change with
-``make snapshots``.
+The comparison (``tests/checks/test_snapshots.py``) is aws-cdk's integration-snapshot idea
+offline: a change to what users deploy is visible as a snapshot diff. Refresh after an intended
+change with ``make snapshots``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,319 @@
+"""The whole lookalike-audience pipeline in one construct."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from .._internal.custom_resource import RoleLike
+from .._internal.validation import fail
+from ..cleanrooms_ml.audience_model import AudienceModel, IAudienceModel, Timestamp
+from ..cleanrooms_ml.configured_audience_model import (
+    AudienceOutputConfig,
+    AudienceSizeConfig,
+    AudienceSizeType,
+    ConfiguredAudienceModel,
+    IConfiguredAudienceModel,
+)
+from ..cleanrooms_ml.training_dataset import TrainingDataColumn, TrainingDataset
+from ..foundation._key_policy import (
+    audience_key_statements,
+    cloudwatch_alarms_key_statement,
+    require_key_statements,
+)
+from ..foundation.bedrock_role import BedrockBatchInferenceRole
+from ..foundation.cleanrooms_ml_role import CleanRoomsMlServiceRole, GlueTrainingTable
+from ..foundation.encryption_key import AudienceEncryptionKey
+from ..foundation.seed_bucket import SeedAudienceBucket
+from ..workflows.audience_generation_workflow import (
+    AudienceExportSize,
+    AudienceGenerationWorkflow,
+    BatchInferenceStep,
+)
+from .monitoring import PipelineMonitoring
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The Glue table the audience model trains on (``CreateTrainingDataset``).
+
+    :param table: the table and the S3 location of its data (the Clean Rooms ML role reads it).
+    :param columns: the columns Clean Rooms ML uses (``USER_ID``, ``ITEM_ID``, ``TIMESTAMP``...).
+    """
+
+    table: GlueTrainingTable
+    columns: Sequence[TrainingDataColumn]
+
+
+@dataclass(frozen=True)
+class BatchInferenceSettings:
+    """A Bedrock batch inference job at the end of every run, over the pipeline's bucket.
+
+    :param model_id: foundation model id, inference profile, or custom model ARN.
+    :param input_prefix: key prefix of the JSONL model inputs. Default: ``batch-input/``.
+    :param output_prefix: key prefix of the outputs. Default: ``batch-output/``.
+    :param timeout_duration_in_hours: 24-168. Default: the service's default (168).
+    """
+
+    model_id: str
+    input_prefix: str = "batch-input/"
+    output_prefix: str = "batch-output/"
+    timeout_duration_in_hours: int | None = None
+
+
+class LookalikeAudiencePipeline(Construct):
+    """Key, seed bucket, Clean Rooms ML role, training dataset, audience model (with its
+    readiness gate), configured audience model, the audience-generation workflow, an optional
+    Bedrock step, alarms and a dashboard.
+
+    Every part is created with the library's defaults unless you pass an existing one (a
+    construct or an ARN); passing both an existing part and the settings that would create it
+    is an error. Children: ``Key``, ``SeedBucket``, ``CleanRoomsMlRole``, ``TrainingDataset``,
+    ``AudienceModel``, ``ConfiguredAudienceModel``, ``BedrockRole``, ``Workflow``,
+    ``Monitoring``.
+
+    Example::
+
+        LookalikeAudiencePipeline(self, "Lookalikes",
+            training_data=TrainingData(
+                GlueTrainingTable("audience_db", "interactions", data_bucket=training_bucket),
+                [TrainingDataColumn("user_id", ColumnType.USER_ID),
+                 TrainingDataColumn("item_id", ColumnType.ITEM_ID),
+                 TrainingDataColumn("event_time", ColumnType.TIMESTAMP)]),
+            audience_size_bins=[10000, 50000],
+            export_sizes=[AudienceExportSize(AudienceSizeType.ABSOLUTE, 10000)])
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        training_data: TrainingData | None = None,
+        training_dataset: TrainingDataset | str | None = None,
+        audience_model: IAudienceModel | str | None = None,
+        configured_audience_model: IConfiguredAudienceModel | str | None = None,
+        encryption_key: kms.IKey | AudienceEncryptionKey | None = None,
+        key_alias: str | None = None,
+        seed_bucket: s3.IBucket | None = None,
+        cleanrooms_ml_role: RoleLike | None = None,
+        seed_prefix: str = "seeds/",
+        output_prefix: str = "audiences/",
+        training_data_start_time: Timestamp | None = None,
+        training_data_end_time: Timestamp | None = None,
+        audience_size_type: AudienceSizeType = AudienceSizeType.ABSOLUTE,
+        audience_size_bins: Sequence[int] = (10000, 50000, 100000),
+        min_matching_seed_size: int | None = None,
+        export_sizes: Sequence[AudienceExportSize] = (),
+        job_name_prefix: str = "audience",
+        batch_inference: BatchInferenceSettings | BatchInferenceStep | None = None,
+        alarm_topic: sns.ITopic | None = None,
+        create_alarm_topic: bool = False,
+        removal_policy: RemovalPolicy | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
+        """
+        :param training_data: the Glue table to train on; creates the ``TrainingDataset``.
+            Required unless ``training_dataset``, ``audience_model`` or
+            ``configured_audience_model`` is given.
+        :param training_dataset: an existing training dataset (construct or ARN) instead.
+        :param audience_model: an existing audience model instead of training one.
+        :param configured_audience_model: an existing configured audience model instead;
+            the pipeline then creates only the workflow, its roles and the monitoring.
+        :param encryption_key: an existing key for seeds, outputs and the model. A key of this
+            app gets the Clean Rooms ML (and, with a Bedrock step, Bedrock; with
+            ``create_alarm_topic``, CloudWatch) key-policy statements; for an imported key a
+            synth warning (``cleanrooms-ml-cdk:imported-key-policy``) lists them as JSON.
+            Default: a new ``AudienceEncryptionKey`` (rotation on, retained).
+        :param key_alias: alias of the new key. Default: none.
+        :param seed_bucket: an existing bucket for seeds and outputs; it must send events to
+            EventBridge. Default: a new ``SeedAudienceBucket`` (retained).
+        :param cleanrooms_ml_role: an existing role Clean Rooms ML assumes. Default: a new
+            ``CleanRoomsMlServiceRole`` limited to the table, the seed and output prefixes.
+        :param seed_prefix: where seed files land; each new ``*.jsonl`` starts a run.
+            Default: ``seeds/``.
+        :param output_prefix: where generated audiences are written. Default: ``audiences/``.
+        :param training_data_start_time: Default: all the data.
+        :param training_data_end_time: Default: all the data.
+        :param audience_size_type: Default: ``ABSOLUTE``.
+        :param audience_size_bins: the configured model's size bins. Default: 10k, 50k, 100k.
+        :param min_matching_seed_size: Default: the service's default (500).
+        :param export_sizes: export every audience in these sizes (each a bin). Default: none.
+        :param job_name_prefix: Default: ``audience``.
+        :param batch_inference: a Bedrock step: ``BatchInferenceSettings`` (the pipeline makes
+            the role and uses its bucket) or your own ``BatchInferenceStep``. Default: none.
+        :param alarm_topic: an existing topic for the alarms. Default: none.
+        :param create_alarm_topic: create a topic encrypted with the pipeline's key.
+            Default: false.
+        :param removal_policy: of the key and the bucket the pipeline creates. Default:
+            ``RemovalPolicy.RETAIN``.
+        :param tags: tags of the Clean Rooms ML objects and jobs. Default: none.
+        """
+        super().__init__(scope, construct_id)
+        self._never_both(("encryption_key", encryption_key), ("key_alias", key_alias))
+        upstream = training_dataset or audience_model or configured_audience_model
+        if training_data is not None and upstream is not None:
+            raise fail(
+                self,
+                "training_data",
+                training_data.table.table_name,
+                "give the training data or an existing training dataset / audience model / "
+                "configured audience model, not both",
+            )
+        if training_data is None and upstream is None:
+            raise fail(
+                self,
+                "training_data",
+                None,
+                "is required unless training_dataset, audience_model or "
+                "configured_audience_model is given",
+            )
+        self._never_both(("audience_model", audience_model), ("training_dataset", training_dataset))
+        self._never_both(
+            ("configured_audience_model", configured_audience_model),
+            ("audience_model", audience_model or training_dataset),
+        )
+
+        self.key = encryption_key or AudienceEncryptionKey(
+            self, "Key", alias=key_alias, removal_policy=removal_policy
+        )
+        if encryption_key is not None:
+            self._require_key_policy(
+                encryption_key, bedrock=batch_inference is not None, alarms=create_alarm_topic
+            )
+        self.seed_bucket = SeedAudienceBucket(
+            self,
+            "SeedBucket",
+            existing_bucket=seed_bucket,
+            encryption_key=None if seed_bucket is not None else self.key,
+            removal_policy=None if seed_bucket is not None else removal_policy,
+        )
+        bucket = self.seed_bucket.bucket
+        self.cleanrooms_ml_role: RoleLike = cleanrooms_ml_role or CleanRoomsMlServiceRole(
+            self,
+            "CleanRoomsMlRole",
+            training_tables=[training_data.table] if training_data is not None else [],
+            seed_bucket=bucket,
+            seed_prefix=seed_prefix,
+            output_bucket=bucket,
+            output_prefix=output_prefix,
+            encryption_key=self.key,
+        )
+        self.training_dataset: TrainingDataset | str | None = training_dataset
+        if training_data is not None:
+            self.training_dataset = TrainingDataset(
+                self,
+                "TrainingDataset",
+                role=self.cleanrooms_ml_role,
+                database_name=training_data.table.database_name,
+                table_name=training_data.table.table_name,
+                catalog_id=training_data.table.catalog_id,
+                columns=training_data.columns,
+                tags=tags,
+            )
+        self.audience_model: IAudienceModel | str | None = audience_model
+        if self.training_dataset is not None:
+            self.audience_model = AudienceModel(
+                self,
+                "AudienceModel",
+                training_dataset=self.training_dataset,
+                training_data_start_time=training_data_start_time,
+                training_data_end_time=training_data_end_time,
+                kms_key=self.key,
+                tags=tags,
+            )
+        self.configured_audience_model: IConfiguredAudienceModel | str
+        if configured_audience_model is not None:
+            self.configured_audience_model = configured_audience_model
+        else:
+            assert self.audience_model is not None  # guaranteed by the checks above
+            self.configured_audience_model = ConfiguredAudienceModel(
+                self,
+                "ConfiguredAudienceModel",
+                audience_model=self.audience_model,
+                output_config=AudienceOutputConfig(
+                    destination_s3_uri=self.seed_bucket.s3_uri(output_prefix),
+                    role=self.cleanrooms_ml_role,
+                ),
+                audience_size_config=AudienceSizeConfig(
+                    audience_size_type, list(audience_size_bins)
+                ),
+                min_matching_seed_size=min_matching_seed_size,
+                tags=tags,
+            )
+        self.workflow = AudienceGenerationWorkflow(
+            self,
+            "Workflow",
+            configured_audience_model=self.configured_audience_model,
+            seed_role=self.cleanrooms_ml_role,
+            seed_bucket=self.seed_bucket,
+            seed_prefix=seed_prefix,
+            job_name_prefix=job_name_prefix,
+            tags=tags,
+            export_sizes=export_sizes,
+            batch_inference=self._batch_step(batch_inference),
+        )
+        self.monitoring = PipelineMonitoring(
+            self,
+            "Monitoring",
+            workflows=[self.workflow],
+            alarm_topic=alarm_topic,
+            create_alarm_topic=create_alarm_topic,
+            topic_encryption_key=self.key if create_alarm_topic else None,
+        )
+
+    def _require_key_policy(
+        self, key: kms.IKey | AudienceEncryptionKey, *, bedrock: bool, alarms: bool
+    ) -> None:
+        """The statements a passed-in key's policy needs: Clean Rooms ML always (seeds, outputs,
+        the model), Bedrock with a Bedrock step, CloudWatch with the alarm topic it encrypts.
+        Added to a key of this app; listed in a synth warning for an imported key."""
+        statements = audience_key_statements(self, clean_rooms_ml=True, bedrock=bedrock)
+        if alarms:
+            statements.append(cloudwatch_alarms_key_statement(self))
+        purposes = ["Clean Rooms ML reads seeds and writes audiences and the model with it"]
+        if bedrock:
+            purposes.append("Bedrock reads batch input and writes batch output with it")
+        if alarms:
+            purposes.append("CloudWatch encrypts alarm notifications to the alarm topic with it")
+        require_key_statements(self, key, statements, "encryption_key", "; ".join(purposes))
+
+    def _never_both(self, given: tuple[str, object], other: tuple[str, object]) -> None:
+        if given[1] is not None and other[1] is not None:
+            raise fail(self, given[0], "given", f"give {given[0]} or {other[0]}, not both")
+
+    def _batch_step(
+        self, batch: BatchInferenceSettings | BatchInferenceStep | None
+    ) -> BatchInferenceStep | None:
+        if not isinstance(batch, BatchInferenceSettings):
+            return batch
+        bucket = self.seed_bucket.bucket
+        role = BedrockBatchInferenceRole(
+            self,
+            "BedrockRole",
+            input_bucket=bucket,
+            input_prefix=batch.input_prefix,
+            output_bucket=bucket,
+            output_prefix=batch.output_prefix,
+            encryption_key=self.key,
+            model_ids=[batch.model_id],
+        )
+        return BatchInferenceStep(
+            model_id=batch.model_id,
+            role=role,
+            input_s3_uri=self.seed_bucket.s3_uri(batch.input_prefix),
+            output_s3_uri=self.seed_bucket.s3_uri(batch.output_prefix),
+            output_encryption_key=self.key,
+            timeout_duration_in_hours=batch.timeout_duration_in_hours,
+        )
+
+    @property
+    def state_machine_arn(self) -> str:
+        """The workflow's ARN: start manual runs of it."""
+        return self.workflow.state_machine_arn
