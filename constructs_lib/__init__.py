@@ -1,5 +1,18 @@
 """AWS CDK v2 constructs for lookalike-audience pipelines on AWS Clean Rooms ML and batch
-inference on Amazon Bedrock."""
+inference on Amazon Bedrock.
+
+The public API is what this module exports; import it from here (``from constructs_lib import
+AudienceModel``). The folders are layers, each importing only those below it (README, "Layout";
+``tests/checks/test_layers.py`` holds the rule)::
+
+    composition/    pipeline, monitoring
+    workflows/      audience-generation workflow, built from state-machine fragments
+    cleanrooms_ml/  training dataset, audience model, configured model, generation job
+    bedrock/        batch inference job
+    tracking/       job-status tracker: fragments, job kinds, poll schedule (pure arithmetic)
+    foundation/     key, seed bucket, service roles, compliance checks
+    _internal/      provider, custom-resource plumbing, validation, shared defaults
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Tests of constructs_lib/bedrock: the deploy-time batch inference job."""

@@ -1,0 +1,1 @@
+"""Tests of constructs_lib/composition: the pipeline construct and its monitoring."""

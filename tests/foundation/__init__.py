@@ -1,0 +1,1 @@
+"""Tests of constructs_lib/foundation: key, seed bucket, service roles."""

@@ -1,0 +1,1 @@
+"""Tests of the handler asset (lambda/) against botocore Stubber clients."""

@@ -1,0 +1,1 @@
+"""The project around the library: example app, CI example, packaging, benchmarks."""
