@@ -2,7 +2,7 @@
 
 For jobs that run 1 h, 6 h and 24 h, computes from the same parameters the definition embeds
 (``poll_schedule`` / ``max_polls`` / ``transitions_for`` in
-``constructs_lib.tracking.job_status``, whose
+``constructs_lib.tracking.schedule``, whose
 transition count a test checks against a real execution in moto's interpreter):
 
 - status calls (``Get*`` requests),
@@ -26,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from constructs_lib.tracking.job_status import (  # noqa: E402
+from constructs_lib.tracking.schedule import (  # noqa: E402
     EVENT_TRANSITIONS,
     poll_schedule,
     poll_times,

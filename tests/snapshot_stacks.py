@@ -4,6 +4,7 @@ A snapshot is the template as CloudFormation receives it, made comparable and re
 - asset hashes (the handler's and the provider framework's code) are replaced by ``ASSET``, so
   editing handler code does not touch the snapshots while every other change does;
 - the ``CDKMetadata`` resource and its condition (the CDK version's analytics) are dropped;
+- keys keep CDK's own order (so a reordered definition or policy shows too);
 - each state machine's ``DefinitionString`` is shown as the JSON object it joins into, with each
   CloudFormation token written as ``${Ref:Id}`` or ``${Id.Attribute}``, so a change to a state
   reads as a change to that state in review.
@@ -156,4 +157,4 @@ def normalized(template: dict[str, Any]) -> dict[str, Any]:
 
 
 def snapshot_text(template: dict[str, Any]) -> str:
-    return json.dumps(normalized(template), indent=1, sort_keys=True) + "\n"
+    return json.dumps(normalized(template), indent=1) + "\n"

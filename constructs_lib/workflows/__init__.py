@@ -1,0 +1,16 @@
+"""Workflows: state machines users start at run time, without a deploy.
+
+- ``audience_generation_workflow``: ``AudienceGenerationWorkflow``, the construct, wiring the
+  pieces below together (it also re-exports the names of ``props``);
+- ``props``: ``AudienceExportSize``, ``BatchInferenceStep``, the outcome and event names, the
+  quotas, and the synth-time checks of the workflow's properties;
+- ``definition``: the workflow's definition, its ``fragments`` chained in the order a run meets
+  them;
+- ``fragments``: one state-machine fragment per step (check input, start generation, track a
+  job, export sizes, batch inference, publish the outcome);
+- ``permissions``: the statements of the workflow role's managed policy;
+- ``seed_trigger``: the EventBridge rule that starts a run when a seed file lands.
+
+May import: ``constructs_lib._internal``, ``foundation``, ``tracking``, ``cleanrooms_ml``,
+``bedrock`` and aws_cdk. Never ``composition`` (it builds on this layer).
+"""

@@ -196,7 +196,7 @@ GOOD = "https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
 @pytest.mark.parametrize(
     ("reference", "reason"),
     [
-        ("constructs_lib.tracking.job_status.HISTORY_EVENT_LIMIT_TYPO", "has no"),
+        ("constructs_lib.tracking.schedule.HISTORY_EVENT_LIMIT_TYPO", "has no"),
         ("constructs_lib.tracking.job_status.JobStatusTracker._no_such_method", "has no"),
         ("constructs_lib.no_such_module.X", "no importable module"),
         ("lambda/tracking.py:no_such_function", "defines no"),
@@ -215,9 +215,9 @@ def test_checker_rejects_a_made_up_reference(reference: str, reason: str) -> Non
 
 def test_checker_accepts_real_references() -> None:
     for reference in (
-        "constructs_lib.tracking.job_status.HISTORY_EVENT_LIMIT",
+        "constructs_lib.tracking.schedule.HISTORY_EVENT_LIMIT",
         "constructs_lib._internal.state_machines.read_nested_failure",
-        "constructs_lib.tracking.job_status.JobStatusTracker._event_path",
+        "constructs_lib.tracking.fragments.event_path.BedrockEventPath._poller_execution_arn",
         "lambda/tracking.py:execution_name",
         "lambda/workflow_input.py:WorkflowInputError",
     ):
@@ -225,7 +225,7 @@ def test_checker_accepts_real_references() -> None:
 
 
 def test_checker_rejects_rows_without_source_or_hedge() -> None:
-    ref = ("constructs_lib.tracking.job_status.HISTORY_EVENT_LIMIT",)
+    ref = ("constructs_lib.tracking.schedule.HISTORY_EVENT_LIMIT",)
     assert check_row(Row(1, "no source", ref, "see the docs"))
     assert check_row(Row(1, "non-AWS source", ref, "https://example.com/page"))
     assert check_row(Row(1, "bare admission", ref, "undocumented: we don't know"))
@@ -239,12 +239,12 @@ def test_parser_reads_the_documented_format_and_rejects_a_broken_row() -> None:
     table = (
         "| Behaviour | Where the code relies on it | AWS page |\n"
         "| --- | --- | --- |\n"
-        "| a | `constructs_lib.tracking.job_status.HISTORY_EVENT_LIMIT`, `lambda/x.py:y` "
+        "| a | `constructs_lib.tracking.schedule.HISTORY_EVENT_LIMIT`, `lambda/x.py:y` "
         f"| {GOOD} |\n"
     )
     (row,) = parse_table(table)
     assert row.references == (
-        "constructs_lib.tracking.job_status.HISTORY_EVENT_LIMIT",
+        "constructs_lib.tracking.schedule.HISTORY_EVENT_LIMIT",
         "lambda/x.py:y",
     )
     assert check_row(row)  # lambda/x.py does not exist

@@ -11,7 +11,7 @@ import aws_cdk as cdk
 import pytest
 
 from constructs_lib import BatchInferenceJob
-from constructs_lib.tracking.job_status import EVENT_TRANSITIONS
+from constructs_lib.tracking.schedule import EVENT_TRANSITIONS
 from tests.conftest import synth_stack
 from tests.sfn_support import definition_of, interpreter, machine_name_of, stubbed_client
 

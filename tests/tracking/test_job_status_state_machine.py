@@ -14,7 +14,8 @@ import aws_cdk as cdk
 import pytest
 
 from constructs_lib import AudienceModel
-from constructs_lib.tracking.job_status import (
+from constructs_lib.tracking.job_status import JobStatusTracker
+from constructs_lib.tracking.schedule import (
     CONTINUE_AT_EVENTS,
     EVENTS_CHARGED_PER_POLL,
     EVENTS_PER_EXPORT_POLL,
@@ -22,7 +23,6 @@ from constructs_lib.tracking.job_status import (
     EVENTS_PER_SKIPPED_EXPORT,
     HISTORY_EVENT_LIMIT,
     POLLS_PER_EXECUTION,
-    JobStatusTracker,
     max_polls,
     poll_schedule,
     transitions_for,

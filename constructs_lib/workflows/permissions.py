@@ -1,0 +1,131 @@
+"""What the audience-generation workflow's role may do: exactly the calls its definition makes,
+as statements of its one managed policy (the role ignores the tasks' own grants)."""
+
+from __future__ import annotations
+
+from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_events as events
+from constructs import Construct
+
+from .._internal import defaults
+from .._internal.bedrock_models import MODEL_WILDCARD_REASON, model_resource_arns
+from .._internal.custom_resource import cleanrooms_ml_arn, role_arn_of
+from .._internal.provider import CustomResourceProvider
+from .._internal.service_role import ServiceRolePolicy
+from ..bedrock.batch_inference_job import KMS_ACTIONS, grant_invoke_model
+from ..foundation._key_policy import audience_key_statements, require_key_statements
+from ..foundation.encryption_key import key_parts
+from ..tracking.job_status import JobStatusTracker, state_machine_arn_of
+from .props import BatchInferenceStep
+
+
+def grant_workflow_permissions(
+    scope: Construct,
+    permissions: ServiceRolePolicy,
+    *,
+    provider: CustomResourceProvider,
+    model_arn: str,
+    seed_role_arn: str,
+    own_arn: str,
+    event_bus: events.IEventBus,
+    batch_inference: BatchInferenceStep | None,
+) -> None:
+    """Allow the workflow (``scope``) to start and track its jobs, pass the seed role, check
+    its input, start itself and the tracker, and publish its end event; and, with
+    ``batch_inference``, what the Bedrock step needs."""
+    stack = Stack.of(scope)
+    allow = permissions.allow
+    reason = "Job ids are assigned by the service when a run starts them."
+    # StartAudienceGenerationJob requires only the configured audience model as a resource
+    # and lists no dependent action, also with a collaborationId (its condition key
+    # cleanrooms-ml:CollaborationId aside): Service Authorization Reference, "Actions,
+    # resources, and condition keys for AWS Clean Rooms ML", https://docs.aws.amazon.com/
+    # service-authorization/latest/reference/list_awscleanroomsml.html. The cleanrooms
+    # PassCollaboration / PassMembership actions belong to the custom-model APIs.
+    allow(
+        ["cleanrooms-ml:StartAudienceGenerationJob"],
+        [model_arn, cleanrooms_ml_arn(scope, "audience-generation-job")],
+        wildcard_reason=reason,
+    )
+    allow(
+        ["cleanrooms-ml:StartAudienceExportJob", "cleanrooms-ml:TagResource"],
+        [cleanrooms_ml_arn(scope, "audience-generation-job")],
+        wildcard_reason=reason,
+    )
+    allow(
+        ["iam:PassRole"],
+        [seed_role_arn],
+        conditions={"StringEquals": {"iam:PassedToService": defaults.CLEAN_ROOMS_ML_PRINCIPAL}},
+    )
+    allow(["lambda:InvokeFunction"], [provider.handler.function_arn])
+    allow(["states:StartExecution"], [own_arn, state_machine_arn_of(scope)])
+    tracker_executions = stack.format_arn(
+        service="states",
+        resource="execution",
+        resource_name=f"{JobStatusTracker.state_machine_name_of(scope)}:*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+    allow(
+        ["states:DescribeExecution", "states:StopExecution"],
+        [tracker_executions],
+        wildcard_reason="Executions of the job-status state machine this workflow starts "
+        "(their names are assigned when a run starts them).",
+    )
+    allow(
+        ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+        [
+            stack.format_arn(
+                service="events",
+                resource="rule",
+                resource_name="StepFunctionsGetEventsForStepFunctionsExecutionRule",
+            )
+        ],
+    )
+    allow(["events:PutEvents"], [event_bus.event_bus_arn])
+    if batch_inference is not None:
+        grant_batch_inference(scope, permissions, batch_inference)
+
+
+def grant_batch_inference(
+    scope: Construct, permissions: ServiceRolePolicy, step: BatchInferenceStep
+) -> None:
+    """Create and tag Bedrock batch jobs of ``step``'s model, pass its role, use its output key
+    (and make sure the key's policy lets Bedrock use it); a ``BedrockBatchInferenceRole`` gets
+    what an inference profile needs."""
+    allow = permissions.allow
+    allow(
+        ["bedrock:CreateModelInvocationJob", "bedrock:TagResource"],
+        [
+            Stack.of(scope).format_arn(
+                service="bedrock", resource="model-invocation-job", resource_name="*"
+            )
+        ],
+        wildcard_reason="Bedrock job ids are assigned when a run starts them.",
+    )
+    # The model is a required resource type of CreateModelInvocationJob (Service
+    # Authorization Reference, "Actions, resources, and condition keys for Amazon
+    # Bedrock", https://docs.aws.amazon.com/service-authorization/latest/reference/
+    # list_amazonbedrock.html; "Required permissions for batch inference",
+    # https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference-permissions.html).
+    allow(
+        ["bedrock:CreateModelInvocationJob"],
+        model_resource_arns(scope, step.model_id),
+        wildcard_reason=MODEL_WILDCARD_REASON,
+    )
+    # An inference profile: Bedrock's service role invokes it and the models behind it.
+    grant_invoke_model(scope, step.role, step.model_id)
+    _, key = key_parts(step.output_encryption_key)
+    if key is not None:
+        allow(KMS_ACTIONS, [key.key_arn])
+        require_key_statements(
+            scope,
+            key,
+            audience_key_statements(scope, clean_rooms_ml=False),
+            "batch_inference.output_encryption_key",
+            "Bedrock writes batch inference output with it",
+        )
+    allow(
+        ["iam:PassRole"],
+        [role_arn_of(step.role)],
+        conditions={"StringEquals": {"iam:PassedToService": defaults.BEDROCK_PRINCIPAL}},
+    )

@@ -1,0 +1,58 @@
+"""The EventBridge rule that starts the audience-generation workflow when a seed file lands."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from .._internal.state_machines import rule_with_role
+
+
+class SeedFileTrigger(Construct):
+    """A rule on the default bus (child ``Rule``, with its own target role ``Role``) matching
+    S3's "Object Created" events of ``*.jsonl`` keys under ``seed_prefix`` of ``bucket``; each
+    starts an execution of ``state_machine`` (whose ARN, known from its name, is ``own_arn``)
+    with the event as input. EventBridge retries the target for up to 24 hours.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        bucket: s3.IBucket,
+        seed_prefix: str,
+        state_machine: sfn.IStateMachine,
+        own_arn: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        rule_name, role, permissions = rule_with_role(
+            self, "Starts the audience-generation workflow when a seed file lands"
+        )
+        permissions.allow(["states:StartExecution"], [own_arn])
+        self.rule = events.Rule(
+            self,
+            "Rule",
+            rule_name=rule_name,
+            description="A new seed file starts an audience generation run",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [bucket.bucket_name]},
+                    "object": {"key": events.Match.wildcard(f"{seed_prefix}*.jsonl")},
+                },
+            ),
+            targets=[
+                targets.SfnStateMachine(
+                    state_machine,
+                    role=role.without_policy_updates(),
+                    retry_attempts=20,
+                    max_event_age=Duration.hours(24),
+                )
+            ],
+        )
