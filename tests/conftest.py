@@ -61,6 +61,29 @@ def synth_stack(
     return Synthesized(Template.from_json(raw), raw, report, outdir)
 
 
+def bedrock_role(
+    stack: cdk.Stack,
+    seeds: Any,
+    key: Any,
+    *,
+    construct_id: str = "BatchRole",
+    input_prefix: str = "batch-input/",
+    output_prefix: str = "batch-output/",
+) -> Any:
+    """The library's Bedrock role over two prefixes of the library's seed bucket."""
+    from constructs_lib import BedrockBatchInferenceRole
+
+    return BedrockBatchInferenceRole(
+        stack,
+        construct_id,
+        input_bucket=seeds.bucket,
+        input_prefix=input_prefix,
+        output_bucket=seeds.bucket,
+        output_prefix=output_prefix,
+        encryption_key=key,
+    )
+
+
 @pytest.fixture
 def stack() -> cdk.Stack:
     """A fresh stack for tests that only construct (failure tests never synthesize)."""

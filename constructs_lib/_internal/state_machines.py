@@ -8,6 +8,7 @@ from typing import Any
 from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -252,14 +253,25 @@ def logged_state_machine(
     return machine, log_group, permissions
 
 
-def rule_with_role(scope: Construct, description: str) -> tuple[str, iam.Role, ServiceRolePolicy]:
-    """The name of an EventBridge rule on the default bus (a child ``Rule`` of ``scope``, to
-    be created by the caller under that name), and the role (``Role``) its target uses: trusted
-    by ``events.amazonaws.com`` only for that rule of this account ("For EventBridge event bus
-    rule targets, the value of aws:SourceArn must be the rule ARN", "Cross-service confused
-    deputy prevention in Amazon EventBridge", https://docs.aws.amazon.com/eventbridge/latest/
-    userguide/cross-service-confused-deputy-prevention.html). The rule is named so that its ARN
-    is known without a reference to it (which would be a cycle: rule -> role -> rule)."""
+def start_execution_rule(
+    scope: Construct,
+    *,
+    role_description: str,
+    description: str,
+    event_pattern: events.EventPattern,
+    state_machine: sfn.IStateMachine,
+    state_machine_arn: str | None = None,
+    target_input: events.RuleTargetInput | None = None,
+) -> events.Rule:
+    """A rule on the default bus (child ``Rule`` of ``scope``) whose matching events start an
+    execution of ``state_machine``, retried by EventBridge for up to 24 hours, through its own
+    role (child ``Role``): trusted by ``events.amazonaws.com`` only for that rule of this
+    account ("For EventBridge event bus rule targets, the value of aws:SourceArn must be the rule
+    ARN", "Cross-service confused deputy prevention in Amazon EventBridge",
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/cross-service-confused-deputy-prevention.html)
+    and allowed ``states:StartExecution`` on ``state_machine_arn`` (default: the state
+    machine's). The rule is named so that its ARN is known without a reference to it (which
+    would be a cycle: rule -> role -> rule)."""
     rule_name = Names.unique_resource_name(scope, max_length=64, separator="-")
     rule_arn = Stack.of(scope).format_arn(
         service="events", resource="rule", resource_name=rule_name
@@ -268,9 +280,27 @@ def rule_with_role(scope: Construct, description: str) -> tuple[str, iam.Role, S
         scope,
         "Role",
         assumed_by=trusted_service_principal(scope, "events.amazonaws.com", [rule_arn]),
-        description=description,
+        description=role_description,
     )
-    return rule_name, role, ServiceRolePolicy(scope, role)
+    ServiceRolePolicy(scope, role).allow(
+        ["states:StartExecution"], [state_machine_arn or state_machine.state_machine_arn]
+    )
+    return events.Rule(
+        scope,
+        "Rule",
+        rule_name=rule_name,
+        description=description,
+        event_pattern=event_pattern,
+        targets=[
+            targets.SfnStateMachine(
+                state_machine,
+                role=role.without_policy_updates(),
+                retry_attempts=20,
+                max_event_age=Duration.hours(24),
+                input=target_input,
+            )
+        ],
+    )
 
 
 def publish_event(

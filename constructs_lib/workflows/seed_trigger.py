@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .._internal.state_machines import rule_with_role
+from .._internal.state_machines import start_execution_rule
 
 
 class SeedFileTrigger(Construct):
@@ -30,14 +28,9 @@ class SeedFileTrigger(Construct):
         own_arn: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        rule_name, role, permissions = rule_with_role(
-            self, "Starts the audience-generation workflow when a seed file lands"
-        )
-        permissions.allow(["states:StartExecution"], [own_arn])
-        self.rule = events.Rule(
+        self.rule = start_execution_rule(
             self,
-            "Rule",
-            rule_name=rule_name,
+            role_description="Starts the audience-generation workflow when a seed file lands",
             description="A new seed file starts an audience generation run",
             event_pattern=events.EventPattern(
                 source=["aws.s3"],
@@ -47,12 +40,6 @@ class SeedFileTrigger(Construct):
                     "object": {"key": events.Match.wildcard(f"{seed_prefix}*.jsonl")},
                 },
             ),
-            targets=[
-                targets.SfnStateMachine(
-                    state_machine,
-                    role=role.without_policy_updates(),
-                    retry_attempts=20,
-                    max_event_age=Duration.hours(24),
-                )
-            ],
+            state_machine=state_machine,
+            state_machine_arn=own_arn,
         )

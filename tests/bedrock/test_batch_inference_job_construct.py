@@ -12,13 +12,12 @@ from constructs_lib import (
     AudienceEncryptionKey,
     BatchInferenceJob,
     BatchVpcConfig,
-    BedrockBatchInferenceRole,
     ConstructValidationError,
     ModelInvocationType,
     SeedAudienceBucket,
 )
 from constructs_lib._internal import contract as _contract
-from tests.conftest import Synthesized, synth_stack
+from tests.conftest import Synthesized, bedrock_role, synth_stack
 
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 ROLE_ARN = "arn:aws:iam::111122223333:role/bedrock-batch"
@@ -30,15 +29,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     def build(stack: cdk.Stack) -> None:
         key = AudienceEncryptionKey(stack, "Key")
         seeds = SeedAudienceBucket(stack, "Seeds", encryption_key=key)
-        role = BedrockBatchInferenceRole(
-            stack,
-            "BatchRole",
-            input_bucket=seeds.bucket,
-            input_prefix="batch-input/",
-            output_bucket=seeds.bucket,
-            output_prefix="batch-output/",
-            encryption_key=key,
-        )
+        role = bedrock_role(stack, seeds, key)
         BatchInferenceJob(
             stack,
             "Batch",

@@ -20,7 +20,6 @@ from constructs_lib import (
     AudienceEncryptionKey,
     BatchInferenceJob,
     BatchInferenceSettings,
-    BedrockBatchInferenceRole,
     ColumnType,
     GlueTrainingTable,
     LookalikeAudiencePipeline,
@@ -38,7 +37,7 @@ from constructs_lib._internal.service_role import trusted_service_principal
 from constructs_lib.bedrock.batch_inference_job import ROLE_INVOKE_MODEL_WARNING
 from constructs_lib.composition.monitoring import IMPORTED_TOPIC_WARNING
 from constructs_lib.foundation._key_policy import IMPORTED_KEY_WARNING, render
-from tests.conftest import Synthesized, synth_stack
+from tests.conftest import Synthesized, bedrock_role, synth_stack
 
 FM = "anthropic.claude-3-haiku-20240307-v1:0"
 PROFILE = f"us.{FM}"
@@ -249,15 +248,7 @@ def job(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     def build(stack: cdk.Stack) -> None:
         key = AudienceEncryptionKey(stack, "Key")
         seeds = SeedAudienceBucket(stack, "Seeds", encryption_key=key)
-        role = BedrockBatchInferenceRole(
-            stack,
-            "BatchRole",
-            input_bucket=seeds.bucket,
-            input_prefix="in/",
-            output_bucket=seeds.bucket,
-            output_prefix="out/",
-            encryption_key=key,
-        )
+        role = bedrock_role(stack, seeds, key, input_prefix="in/", output_prefix="out/")
         BatchInferenceJob(
             stack,
             "Batch",

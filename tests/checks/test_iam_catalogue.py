@@ -30,7 +30,6 @@ from constructs_lib import (
     AudienceSizeConfig,
     AudienceSizeType,
     BatchInferenceJob,
-    BedrockBatchInferenceRole,
     CleanRoomsMlServiceRole,
     ColumnType,
     ConfiguredAudienceModel,
@@ -42,7 +41,7 @@ from constructs_lib import (
     TrainingDataset,
 )
 from tests import iam_catalogue as catalogue
-from tests.conftest import cdk_json_context, synth_stack
+from tests.conftest import bedrock_role, cdk_json_context, synth_stack
 from tests.gate_report import report
 from tests.sfn_configurations import synthesize_all
 
@@ -109,20 +108,12 @@ def _every_construct(stack: cdk.Stack) -> None:
         configured_audience_model=configured,
         seed_audience=SeedAudience(role=role, data_source_s3_uri=seeds.s3_uri("seeds/a.jsonl")),
     )
-    bedrock_role = BedrockBatchInferenceRole(
-        stack,
-        "BatchRole",
-        input_bucket=seeds.bucket,
-        input_prefix="in/",
-        output_bucket=seeds.bucket,
-        output_prefix="out/",
-        encryption_key=key,
-    )
+    batch_role = bedrock_role(stack, seeds, key, input_prefix="in/", output_prefix="out/")
     BatchInferenceJob(
         stack,
         "Batch",
         model_id=PROFILE,
-        role=bedrock_role,
+        role=batch_role,
         input_s3_uri=seeds.s3_uri("in/"),
         output_s3_uri=seeds.s3_uri("out/"),
         output_encryption_key=key,

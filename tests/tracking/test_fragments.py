@@ -19,7 +19,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from constructs_lib.tracking.fragments.base import Fragment
+from constructs_lib._internal.fragment import Fragment
 from constructs_lib.tracking.fragments.check import StatusCheck
 from constructs_lib.tracking.fragments.continue_as_new import ContinueAsNew
 from constructs_lib.tracking.fragments.event_path import BedrockEventPath

@@ -23,7 +23,6 @@ from constructs_lib import (
     AudienceGenerationWorkflow,
     AudienceSizeType,
     BatchInferenceStep,
-    BedrockBatchInferenceRole,
     CleanRoomsMlServiceRole,
     SeedAudienceBucket,
 )
@@ -33,7 +32,7 @@ from constructs_lib._internal.state_machines import (
     quota_retry_attempts,
     transient_errors,
 )
-from tests.conftest import Synthesized, assert_cfn_lint_clean, synth_stack
+from tests.conftest import Synthesized, assert_cfn_lint_clean, bedrock_role, synth_stack
 from tests.handler_support import new_client
 from tests.sfn_configurations import fast_tracker
 from tests.sfn_support import ACCOUNT, REGION, Run, definition_of, interpreter, machine_name_of
@@ -87,15 +86,7 @@ def full(tmp_path_factory: pytest.TempPathFactory) -> Machines:
         role = CleanRoomsMlServiceRole(
             stack, "SeedRole", seed_bucket=seeds.bucket, seed_prefix="seeds/", encryption_key=key
         )
-        bedrock_role = BedrockBatchInferenceRole(
-            stack,
-            "BedrockRole",
-            input_bucket=seeds.bucket,
-            input_prefix="batch-input/",
-            output_bucket=seeds.bucket,
-            output_prefix="batch-output/",
-            encryption_key=key,
-        )
+        batch_role = bedrock_role(stack, seeds, key, construct_id="BedrockRole")
         AudienceGenerationWorkflow(
             stack,
             "Workflow",
@@ -108,7 +99,7 @@ def full(tmp_path_factory: pytest.TempPathFactory) -> Machines:
             export_sizes=[AudienceExportSize(AudienceSizeType.ABSOLUTE, 10000)],
             batch_inference=BatchInferenceStep(
                 model_id="anthropic.claude-3-haiku-20240307-v1:0",
-                role=bedrock_role,
+                role=batch_role,
                 input_s3_uri=seeds.s3_uri("batch-input/"),
                 output_s3_uri=seeds.s3_uri("batch-output/"),
                 output_encryption_key=key,

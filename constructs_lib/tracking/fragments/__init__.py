@@ -10,7 +10,8 @@ shared ``finish`` and ``in_progress`` fragments, the poll) as keyword arguments.
          ├──> NextPoll (a continuation resumes waiting)
          └──> BedrockEventPath ──> StatusCheck ──> FinishTracking
 
-- ``base``: ``Fragment``, the common base (start state, end states);
+- ``constructs_lib._internal.fragment.Fragment`` is the base of every fragment (start state,
+  end states), shared with the workflows;
 - ``start``: ``StartTracking``; ``poll``: ``PollByKind``; ``export_cursor``: ``ExportCursor``;
   ``check``: ``StatusCheck`` and the outcome states every fragment ends a job with;
   ``next_poll``: ``NextPoll``; ``continue_as_new``: ``ContinueAsNew``; ``event_path``:

@@ -7,6 +7,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from ..._internal.fragment import Fragment
 from ..._internal.state_machines import any_of, retry_with_jitter, transient_errors
 from ..kinds import (
     CALL_FAILED,
@@ -16,7 +17,6 @@ from ..kinds import (
     UNKNOWN_STATUS,
     Kind,
 )
-from .base import Fragment
 
 
 def outcome(
@@ -30,6 +30,26 @@ def outcome(
         parameters={"outcome": name, "cause.$": cause_path},
         result_path="$.end",
     ).next(finish)
+
+
+def get_status(
+    scope: Construct, state_id: str, kind: Kind, errors: Kind, finish: sfn.IChainable
+) -> tasks.CallAwsService:
+    """The ``Get*`` call of ``kind`` for the job ``$.arn``, its answer in ``$.result``; its
+    failures handled as ``errors``'s (``handle_errors``)."""
+    task = tasks.CallAwsService(
+        scope,
+        state_id,
+        service=kind.service,
+        action=kind.action,
+        iam_action=kind.iam_action,
+        # the role ignores task grants; see tracking.permissions.grant_tracker_permissions
+        iam_resources=["*"],
+        parameters={f"{kind.arn_parameter}.$": "$.arn"},
+        result_path="$.result",
+    )
+    handle_errors(scope, task, errors, finish)
+    return task
 
 
 def handle_errors(

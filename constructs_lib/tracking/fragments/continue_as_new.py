@@ -7,9 +7,9 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from ..._internal.fragment import Fragment
 from ..._internal.state_machines import read_nested_failure, retry_with_jitter
 from ..kinds import CALL_FAILED
-from .base import Fragment
 from .check import outcome
 
 #: Where a continuation's input holds its predecessor's state.

@@ -8,10 +8,10 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from ..._internal.fragment import Fragment
 from ..._internal.state_machines import any_of, retry_with_jitter
 from ..kinds import BEDROCK_KIND, EVENT_KIND
-from .base import Fragment
-from .check import StatusCheck, handle_errors
+from .check import StatusCheck, get_status
 
 
 class BedrockEventPath(Fragment):
@@ -58,17 +58,7 @@ class BedrockEventPath(Fragment):
             quiet, errors=["Sfn.ExecutionDoesNotExistException"], result_path=sfn.JsonPath.DISCARD
         )
         retry_with_jitter(describe, ["Sfn.ThrottlingException", "Sfn.SfnException"], 4)
-        get = tasks.CallAwsService(
-            self,
-            "GetAfterEvent",
-            service=kind.service,
-            action=kind.action,
-            iam_action=kind.iam_action,
-            iam_resources=["*"],
-            parameters={f"{kind.arn_parameter}.$": "$.arn"},
-            result_path="$.result",
-        )
-        handle_errors(self, get, EVENT_KIND, finish)
+        get = get_status(self, "GetAfterEvent", kind, EVENT_KIND, finish)
         stop = tasks.CallAwsService(
             self,
             "StopPoller",

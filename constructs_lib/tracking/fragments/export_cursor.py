@@ -6,9 +6,9 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from ..._internal.fragment import Fragment
 from ..kinds import EXPORT_KIND
 from ..schedule import EVENTS_PER_SKIPPED_EXPORT
-from .base import Fragment
 from .check import StatusCheck, handle_errors
 
 

@@ -10,9 +10,9 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from ..._internal import contract
+from ..._internal.fragment import Fragment
 from ..._internal.state_machines import publish_event
 from ..kinds import EVENT_DETAIL_TYPE, EVENT_SOURCE, SUCCEEDED, SUCCEEDED_WITH_WARNINGS
-from .base import Fragment
 
 
 class FinishTracking(Fragment):

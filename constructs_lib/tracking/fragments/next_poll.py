@@ -6,9 +6,9 @@ from __future__ import annotations
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from ..._internal.fragment import Fragment
 from ..kinds import TIMED_OUT
 from ..schedule import CONTINUE_AT_EVENTS, EVENTS_CHARGED_PER_POLL
-from .base import Fragment
 from .check import outcome
 
 

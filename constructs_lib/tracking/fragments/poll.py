@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from ..._internal.fragment import Fragment
 from ..kinds import EXPORT_KIND, KINDS, UNKNOWN_STATUS, Kind
-from .base import Fragment
-from .check import StatusCheck, handle_errors, outcome
+from .check import StatusCheck, get_status, outcome
 from .export_cursor import ExportCursor
 
 
@@ -58,18 +57,7 @@ class PollByKind(Fragment):
     def _get(
         self, kind: Kind, in_progress: sfn.IChainable, finish: sfn.IChainable
     ) -> sfn.IChainable:
-        task = tasks.CallAwsService(
-            self,
-            f"Get{kind.name}",
-            service=kind.service,
-            action=kind.action,
-            iam_action=kind.iam_action,
-            # the role ignores task grants; see tracking.permissions.grant_tracker_permissions
-            iam_resources=["*"],
-            parameters={f"{kind.arn_parameter}.$": "$.arn"},
-            result_path="$.result",
-        )
-        handle_errors(self, task, kind, finish)
+        task = get_status(self, f"Get{kind.name}", kind, kind, finish)
         return task.next(
             StatusCheck(
                 self, f"Check{kind.name}", kind=kind, in_progress=in_progress, finish=finish

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from ..._internal.fragment import Fragment
 from ..kinds import BEDROCK_KIND
 from ..schedule import CONTINUE_AT_EVENTS, START_EVENTS
-from .base import Fragment
 from .continue_as_new import CARRIED
 
 

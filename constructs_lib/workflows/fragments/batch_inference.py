@@ -10,6 +10,7 @@ from constructs import Construct
 
 from ..._internal import contract
 from ..._internal.custom_resource import role_arn_of
+from ..._internal.fragment import Fragment
 from ..._internal.state_machines import retry_on_quota, retry_with_jitter, transient_errors
 from ...foundation.encryption_key import key_parts
 from ..props import BatchInferenceStep
@@ -17,7 +18,7 @@ from .publish_outcome import catch_call
 from .track_job import TrackJob
 
 
-class BatchInference(sfn.StateMachineFragment):
+class BatchInference(Fragment):
     """Create the Bedrock batch inference job of ``step`` and track it to its end.
 
     Start state: ``StartBatchInference`` (retried with jitter on throttling and server errors,
@@ -87,14 +88,7 @@ class BatchInference(sfn.StateMachineFragment):
         track.next(self._done)
         confirm.next(self._done)
         self._start.next(track)
-
-    @property
-    def start_state(self) -> sfn.State:
-        return self._start
-
-    @property
-    def end_states(self) -> list[sfn.INextable]:
-        return [self._done]
+        self._bounds(self._start, [self._done])
 
 
 def job_parameters(step: BatchInferenceStep) -> dict[str, Any]:

@@ -12,12 +12,13 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from ..._internal import contract
+from ..._internal.fragment import Fragment
 from ..props import INVALID_INPUT
 from .hand_over import HandOverSeedFile
 from .publish_outcome import catch_call, end_run
 
 
-class CheckInput(sfn.StateMachineFragment):
+class CheckInput(Fragment):
     """Route the execution's input, then check it into the run's plan.
 
     Start state: the ``SeedFileNotification`` choice. An S3 "Object Created" event (``source``
@@ -124,11 +125,4 @@ class CheckInput(sfn.StateMachineFragment):
             )
             .otherwise(begin)
         )
-
-    @property
-    def start_state(self) -> sfn.State:
-        return self._start
-
-    @property
-    def end_states(self) -> list[sfn.INextable]:
-        return [self._keep_plan]
+        self._bounds(self._start, [self._keep_plan])

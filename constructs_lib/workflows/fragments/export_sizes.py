@@ -7,11 +7,12 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from ..._internal import contract
+from ..._internal.fragment import Fragment
 from ..._internal.state_machines import retry_on_quota, retry_with_jitter, transient_errors
 from .track_job import TrackJob
 
 
-class ExportSizes(sfn.StateMachineFragment):
+class ExportSizes(Fragment):
     """One ``StartAudienceExportJob`` per planned export, at most ``max_concurrency`` at once.
 
     Start state: the ``ExportAudience`` Map over ``$.plan.exports``; each iteration runs
@@ -110,11 +111,4 @@ class ExportSizes(sfn.StateMachineFragment):
             errors=["States.ALL"],
             result_path="$.error",
         )
-
-    @property
-    def start_state(self) -> sfn.State:
-        return self._map
-
-    @property
-    def end_states(self) -> list[sfn.INextable]:
-        return [self._map]
+        self._bounds(self._map, [self._map])

@@ -6,10 +6,11 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from ..._internal.fragment import Fragment
 from ..._internal.state_machines import retry_with_jitter
 
 
-class HandOverSeedFile(sfn.StateMachineFragment):
+class HandOverSeedFile(Fragment):
     """An S3 notification starts the run under a name derived from the object: a second
     delivery of the same notification finds the name taken and ends here.
 
@@ -67,11 +68,4 @@ class HandOverSeedFile(sfn.StateMachineFragment):
         )
         start.next(sfn.Succeed(self, "HandedOver"))
         self._start = start
-
-    @property
-    def start_state(self) -> sfn.State:
-        return self._start
-
-    @property
-    def end_states(self) -> list[sfn.INextable]:
-        return []
+        self._bounds(self._start)

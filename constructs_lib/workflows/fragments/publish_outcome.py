@@ -7,11 +7,12 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from ..._internal.fragment import Fragment
 from ..._internal.state_machines import publish_event
 from ..props import WORKFLOW_EVENT_DETAIL_TYPE, WORKFLOW_EVENT_SOURCE
 
 
-class PublishOutcome(sfn.StateMachineFragment):
+class PublishOutcome(Fragment):
     """Publish the run's outcome and end the run with it.
 
     Start state: ``PublishOutcome`` (one event on ``event_bus``, ``source``
@@ -52,14 +53,7 @@ class PublishOutcome(sfn.StateMachineFragment):
                 sfn.Fail(self, "RunFailed", error_path="$.end.outcome", cause_path="$.end.cause")
             )
         )
-
-    @property
-    def start_state(self) -> sfn.State:
-        return self._start
-
-    @property
-    def end_states(self) -> list[sfn.INextable]:
-        return []
+        self._bounds(self._start)
 
 
 def end_run(

@@ -6,6 +6,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from ..._internal.fragment import Fragment
 from ..._internal.state_machines import retry_on_quota, retry_with_jitter, transient_errors
 from .publish_outcome import catch_call
 
@@ -21,7 +22,7 @@ GENERATION_FIELDS = (
 )
 
 
-class StartGeneration(sfn.StateMachineFragment):
+class StartGeneration(Fragment):
     """Start the audience generation job the plan describes.
 
     Start state: the ``InCollaboration`` choice: ``StartGenerationJobInCollaboration`` when the
@@ -69,12 +70,4 @@ class StartGeneration(sfn.StateMachineFragment):
             )
             .otherwise(start("StartGenerationJob", ()))
         )
-        self._ends = self._choice.afterwards().end_states
-
-    @property
-    def start_state(self) -> sfn.State:
-        return self._choice
-
-    @property
-    def end_states(self) -> list[sfn.INextable]:
-        return self._ends
+        self._bounds(self._choice, self._choice.afterwards().end_states)

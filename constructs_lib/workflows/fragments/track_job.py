@@ -10,10 +10,11 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from ..._internal.fragment import Fragment
 from ..._internal.state_machines import read_nested_failure
 
 
-class TrackJob(sfn.StateMachineFragment):
+class TrackJob(Fragment):
     """Run the job-status state machine for one job and wait for its end.
 
     Start state: a ``startExecution.sync:2`` task named after the fragment (its construct id,
@@ -55,14 +56,7 @@ class TrackJob(sfn.StateMachineFragment):
             self, construct_id, tracker, tracker_input, result_path, name=execution_name
         )
         catch_tracking(self, self.task, construct_id, step, publish, aborted)
-
-    @property
-    def start_state(self) -> sfn.State:
-        return self.task
-
-    @property
-    def end_states(self) -> list[sfn.INextable]:
-        return [self.task]
+        self._bounds(self.task, [self.task])
 
 
 def start_tracking(

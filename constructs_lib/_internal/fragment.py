@@ -1,5 +1,6 @@
-"""The base of the tracker's fragments: a ``StateMachineFragment`` whose subclass builds its
-states in its constructor and names its start state and end states with ``_bounds``."""
+"""The base of the library's state-machine fragments (the tracker's and the workflows'): a
+``StateMachineFragment`` whose subclass builds its states in its constructor and names its start
+state and end states with ``_bounds``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from aws_cdk import aws_stepfunctions as sfn
 
 
 class Fragment(sfn.StateMachineFragment):
-    """A piece of the job-status state machine, usable wherever a chainable is: ``.next()``
+    """A piece of a state machine, usable wherever a chainable is: ``.next()``
     chains its end states on, a ``Choice`` branch or a catch enters it at its start state."""
 
     _start: sfn.State
