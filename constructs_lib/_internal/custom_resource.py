@@ -87,8 +87,10 @@ def check_tags(
 ) -> None:
     """The documented tag rules: at most 50 per object (one is the handler's), keys of 1-128
     and values of 0-256 characters, no ``aws:`` prefix; plus the service model's limits."""
-    if not tags or is_unresolved(dict(tags)):
+    if not tags:
         return
+    if not isinstance(tags, Mapping):
+        raise fail(scope, "tags", tags, "must be a mapping of tag keys to values")
     if len(tags) > MAX_USER_TAGS:
         raise fail(
             scope,
@@ -103,6 +105,7 @@ def check_tags(
             raise fail(scope, "tags", key, "this tag key is reserved for the handler")
         if not isinstance(value, str):
             raise fail(scope, f"tags[{key!r}]", value, "tag values must be strings")
+    # The literal entries are checked even when others are tokens (known at deploy time).
     # The service model's own limits, on the tags as the API takes them (``tag_shape``).
     check_api_value(
         scope, "tags", tag_shape(dict(tags)), service=service, operation=operation, member="tags"

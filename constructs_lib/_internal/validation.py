@@ -19,6 +19,8 @@ from aws_cdk import Token
 from botocore.model import Shape
 from constructs import IConstruct
 
+from .rules import has_rule, rule_for
+
 
 class ConstructValidationError(ValueError):
     """A construct property failed a synth-time rule.
@@ -49,7 +51,10 @@ _NUMBER_TOKEN_BOUND = 1e280
 def is_unresolved(value: object) -> bool:
     """True when ``value`` (or anything inside it) is a CDK token known only at deploy time."""
     if isinstance(value, str):
-        return any(marker in value for marker in _TOKEN_MARKERS) and Token.is_unresolved(value)
+        if not any(marker in value for marker in _TOKEN_MARKERS):
+            return False
+        # a string token, or one element of an encoded list token (CDK tests those as a list)
+        return bool(Token.is_unresolved(value) or Token.is_unresolved([value]))
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return abs(value) > _NUMBER_TOKEN_BOUND and Token.is_unresolved(value)
     if isinstance(value, Mapping):
@@ -112,24 +117,31 @@ def check_api_value(
     ``enum``. Numbers: ``min``/``max``. Lists and maps: element count, then each element.
     Structures: each known member. ``None`` and unresolved tokens are skipped.
     """
-    _check_shape(scope, prop, value, api_shape(service, operation, member))
+    _check_shape(scope, prop, value, api_shape(service, operation, member), service)
 
 
-def _check_shape(scope: IConstruct, prop: str, value: object, shape: Shape) -> None:
-    if value is None or is_unresolved(value):
+def _check_shape(scope: IConstruct, prop: str, value: object, shape: Shape, service: str) -> None:
+    if value is None:
+        return
+    if is_unresolved(value) and not _holds_literals(value):
         return
     meta = shape.metadata
     kind = shape.type_name
     if kind == "string":
         if not isinstance(value, str):
             raise fail(scope, prop, value, "must be a string")
+        pattern = meta.get("pattern")
+        compiled = _compiled(pattern) if pattern else None
+        breaks_pattern = compiled is not None and compiled.fullmatch(value) is None
+        if breaks_pattern and has_rule(service, shape.name):
+            # the rule in words says more than "at least 20 characters" would
+            raise fail(scope, prop, value, rule_for(service, shape.name, pattern, value))
         _check_length(scope, prop, value, len(value), meta, "characters")
         enum = getattr(shape, "enum", None) or []
         if enum and value not in enum:
             raise fail(scope, prop, value, f"must be one of {', '.join(enum)}")
-        pattern = meta.get("pattern")
-        if pattern and re.fullmatch(pattern, value, flags=re.DOTALL) is None:
-            raise fail(scope, prop, value, f"must match the pattern {pattern}")
+        if breaks_pattern:
+            raise fail(scope, prop, value, rule_for(service, shape.name, pattern, value))
     elif kind in ("integer", "long", "double", "float"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise fail(scope, prop, value, "must be a number")
@@ -142,14 +154,14 @@ def _check_shape(scope: IConstruct, prop: str, value: object, shape: Shape) -> N
             raise fail(scope, prop, value, "must be a list")
         _check_length(scope, prop, value, len(value), meta, "items")
         for i, item in enumerate(value):
-            _check_shape(scope, f"{prop}[{i}]", item, shape.member)
+            _check_shape(scope, f"{prop}[{i}]", item, shape.member, service)
     elif kind == "map":
         if not isinstance(value, Mapping):
             raise fail(scope, prop, value, "must be a mapping")
         _check_length(scope, prop, value, len(value), meta, "entries")
         for key, item in value.items():
-            _check_shape(scope, f"{prop} key", key, shape.key)
-            _check_shape(scope, f"{prop}[{key!r}]", item, shape.value)
+            _check_shape(scope, f"{prop} key", key, shape.key, service)
+            _check_shape(scope, f"{prop}[{key!r}]", item, shape.value, service)
     elif kind == "structure":
         if not isinstance(value, Mapping):
             raise fail(scope, prop, value, "must be a mapping")
@@ -157,12 +169,33 @@ def _check_shape(scope: IConstruct, prop: str, value: object, shape: Shape) -> N
         for key, item in value.items():
             if key not in members:
                 raise fail(scope, prop, value, f"has no field {key!r}; known: {', '.join(members)}")
-            _check_shape(scope, f"{prop}.{key}", item, members[key])
+            _check_shape(scope, f"{prop}.{key}", item, members[key], service)
         for required in shape.required_members:
             if required not in value:
                 raise fail(scope, prop, value, f"is missing the required field {required!r}")
     elif kind == "boolean" and not isinstance(value, bool):
         raise fail(scope, prop, value, "must be a boolean")
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str] | None:
+    """The model's pattern as Python reads it; None for the few Python cannot (IAM's tag
+    patterns use ``\\p{L}`` classes): those fields keep their length and enum checks."""
+    try:
+        return re.compile(pattern, flags=re.DOTALL)
+    except re.error:
+        return None
+
+
+def _holds_literals(value: object) -> bool:
+    """True for a list or mapping whose own fields can be checked although some are tokens
+    (a structure holding a role's token ARN still has a literal S3 URI to check). A list that is
+    one encoded list token is not: its length is known only at deploy time."""
+    if isinstance(value, Mapping):
+        return True
+    if isinstance(value, (list, tuple)):
+        return not (len(value) == 1 and isinstance(value[0], str) and is_unresolved(value[0]))
+    return False
 
 
 def _check_length(

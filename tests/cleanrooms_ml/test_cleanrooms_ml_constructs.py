@@ -414,7 +414,7 @@ def test_fails_if_timestamp_is_not_iso(stack: cdk.Stack) -> None:
 
 
 def test_fails_if_training_dataset_arn_is_malformed(stack: cdk.Stack) -> None:
-    with pytest.raises(ConstructValidationError, match=r"training_dataset=.*must match"):
+    with pytest.raises(ConstructValidationError, match=r"training_dataset=.*must be the ARN of a Clean Rooms ML training dataset"):
         AudienceModel(stack, "M", training_dataset="arn:aws:s3:::training-data-bucket")
 
 

@@ -202,3 +202,131 @@ def test_handler_parsing_of_any_text_returns_a_value_or_a_handler_error(text: st
         assert outcome.tzinfo is not None
     else:
         assert "start must be an ISO 8601 timestamp" in str(outcome)
+
+
+# ---- rules in words (issue 14) -------------------------------------------------------------
+
+
+def _error(value: object, service: str, operation: str, member: str) -> str:
+    with pytest.raises(ConstructValidationError) as raised:
+        _check(value, service, operation, member)
+    return raised.value.rule
+
+
+def test_fails_if_a_role_arn_is_given_a_name_and_the_message_says_so() -> None:
+    # GIVEN a role name where the API wants a role ARN
+    rule = _error("MyRole", "cleanroomsml", "CreateConfiguredAudienceModel", "outputConfig.roleArn")
+    # THEN the message states the format and guesses the mistake, not "at least 20 characters"
+    assert rule == (
+        "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>) "
+        "(e.g. arn:aws:iam::111122223333:role/CleanRoomsMlRole), got a name?"
+    )
+
+
+def test_fails_if_a_model_id_is_wrong_and_the_message_states_the_rule_not_the_regex() -> None:
+    # GIVEN a model id with a space (Bedrock's pattern is 435 characters long)
+    rule = _error("claude 3", "bedrock", "CreateModelInvocationJob", "modelId")
+    # THEN the rule is in words, with an example, and no pattern is quoted
+    assert rule.startswith("must be a Bedrock model id, inference profile id or ARN")
+    assert "anthropic.claude-3-haiku" in rule
+    assert "[a-z" not in rule
+
+
+def test_fails_if_a_collaboration_id_is_not_a_uuid() -> None:
+    rule = _error("team-a", "cleanroomsml", "StartAudienceGenerationJob", "collaborationId")
+    assert rule.startswith("must be a UUID")
+
+
+def test_fails_if_an_arn_is_of_the_wrong_kind() -> None:
+    # GIVEN an S3 bucket ARN where a configured audience model ARN is expected
+    rule = _error(
+        "arn:aws:s3:::my-bucket",
+        "cleanroomsml",
+        "StartAudienceGenerationJob",
+        "configuredAudienceModelArn",
+    )
+    # THEN the message names the kind of ARN wanted (and does not guess "a name")
+    assert rule.startswith("must be the ARN of a Clean Rooms ML configured audience model")
+    assert "got a name" not in rule
+
+
+def test_no_message_quotes_a_long_pattern() -> None:
+    # GIVEN every string field of the operations the library calls, and a value none accepts
+    from constructs_lib._internal.rules import MAX_QUOTED_PATTERN
+
+    operations = {
+        "cleanroomsml": [
+            "CreateAudienceModel",
+            "CreateConfiguredAudienceModel",
+            "PutConfiguredAudienceModelPolicy",
+            "StartAudienceGenerationJob",
+            "StartAudienceExportJob",
+            "CreateTrainingDataset",
+        ],
+        "bedrock": ["CreateModelInvocationJob"],
+        "iam": ["CreateRole"],
+        "stepfunctions": ["CreateStateMachine"],
+    }
+    checked = 0
+    for service, names in operations.items():
+        model = botocore.session.get_session().get_service_model(service)
+        for name in names:
+            for path, shape in _string_members(model.operation_model(name).input_shape, ""):
+                if "pattern" not in shape.metadata:
+                    continue
+                # WHEN a value breaking the pattern is checked (a control character breaks all)
+                rule = _rule_or_none("\x00", service, name, path)
+                if rule is None:
+                    continue
+                checked += 1
+                # THEN the message never holds a pattern longer than the limit
+                pattern = shape.metadata["pattern"]
+                assert len(pattern) <= MAX_QUOTED_PATTERN or pattern not in rule, path
+    assert checked >= 30
+
+
+def _rule_or_none(value: object, service: str, operation: str, member: str) -> str | None:
+    try:
+        _check(value, service, operation, member)
+    except ConstructValidationError as error:
+        return error.rule
+    return None
+
+
+def _string_members(shape: Any, prefix: str, depth: int = 0) -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+    if depth > 6:
+        return found
+    if shape.type_name == "list":
+        return _string_members(shape.member, prefix, depth + 1)
+    if shape.type_name == "structure":
+        for key, member in shape.members.items():
+            path = f"{prefix}.{key}" if prefix else key
+            if member.type_name == "string":
+                found.append((path, member))
+            else:
+                found.extend(_string_members(member, path, depth + 1))
+    return found
+
+
+def test_fails_if_a_literal_field_is_wrong_next_to_a_token() -> None:
+    # GIVEN an output config whose role ARN is a token and whose S3 URI is not an S3 URI
+    role = cdk.aws_iam.Role(
+        cdk.Stack(cdk.App(), "Tokens"),
+        "Role",
+        assumed_by=cdk.aws_iam.ServicePrincipal("cleanrooms-ml.amazonaws.com"),
+    )
+    config = {
+        "destination": {"s3Destination": {"s3Uri": "https://example.com/out"}},
+        "roleArn": role.role_arn,
+    }
+    # WHEN it is checked THEN the literal field is still checked (the token one is skipped)
+    rule = _error(config, "cleanroomsml", "CreateConfiguredAudienceModel", "outputConfig")
+    assert rule.startswith("must be an S3 URI")
+
+
+def test_a_list_token_is_skipped_whole() -> None:
+    # GIVEN a list token (its length is only known at deploy time)
+    listed = cdk.Token.as_list(cdk.Fn.split(",", cdk.Fn.import_value("Subnets")))
+    # THEN it passes even where the model wants at least one item
+    _check(listed, "bedrock", "CreateModelInvocationJob", "vpcConfig.subnetIds")
