@@ -47,6 +47,55 @@ def role_arn_of(role: RoleLike) -> str:
     return role if isinstance(role, str) else role.role_arn
 
 
+def trusted_services(role: RoleLike) -> frozenset[str] | None:
+    """The service principals a role defined in this app trusts; None when that cannot be read
+    (an imported role, an ARN, or a trust policy with tokens)."""
+    inner = getattr(role, "role", role)
+    if not isinstance(inner, iam.Role) or inner.assume_role_policy is None:
+        return None
+    document = Stack.of(inner).resolve(inner.assume_role_policy)
+    services: set[str] = set()
+    for statement in document.get("Statement", []):
+        if statement.get("Effect") != "Allow":
+            continue
+        principal = statement.get("Principal", {})
+        found = principal.get("Service", []) if isinstance(principal, Mapping) else []
+        for service in [found] if isinstance(found, str) else found:
+            if not isinstance(service, str):
+                return None
+            services.add(service)
+    return frozenset(services)
+
+
+def check_role_trusts(scope: IConstruct, prop: str, role: RoleLike, principal: str) -> None:
+    """Reject a role defined in this app that the service it is passed to cannot assume (say a
+    Bedrock role given where Clean Rooms ML assumes it); imported roles and ARNs are taken as
+    they are."""
+    services = trusted_services(role)
+    if services is None or principal in services:
+        return
+    trusted = ", ".join(sorted(services)) or "no service"
+    raise fail(
+        scope,
+        prop,
+        _path_of(role),
+        f"the role trusts {trusted}, but {principal} must assume it: pass a role whose trust "
+        f"policy allows {principal} (for example the library's "
+        f"{_ROLE_CONSTRUCTS.get(principal, 'service role construct')})",
+    )
+
+
+def _path_of(role: RoleLike) -> str:
+    inner = getattr(role, "role", role)
+    return inner.node.path if isinstance(inner, iam.Role) else str(role)
+
+
+_ROLE_CONSTRUCTS = {
+    defaults.CLEAN_ROOMS_ML_PRINCIPAL: "CleanRoomsMlServiceRole",
+    defaults.BEDROCK_PRINCIPAL: "BedrockBatchInferenceRole",
+}
+
+
 def to_request_value(value: Any) -> Any:
     """A construct value as the handler expects it: enums by value, timestamps in ISO 8601 UTC,
     ``None`` members dropped."""

@@ -18,6 +18,7 @@ from .._internal.bedrock_models import (
 )
 from .._internal.custom_resource import (
     RoleLike,
+    check_role_trusts,
     check_tags,
     default_name,
     new_custom_resource,
@@ -126,6 +127,7 @@ class BatchInferenceJob(Construct):
         """
         super().__init__(scope, construct_id)
         key_id, key = key_parts(output_encryption_key)
+        check_role_trusts(self, "role", role, defaults.BEDROCK_PRINCIPAL)
         role_arn = role_arn_of(role)
         request: dict[str, object] = {
             "roleArn": role_arn,

@@ -13,6 +13,7 @@ from .._internal import contract, defaults
 from .._internal.custom_resource import (
     RoleLike,
     allow_handler,
+    check_role_trusts,
     check_tags,
     default_name,
     new_custom_resource,
@@ -117,6 +118,9 @@ class AudienceGenerationJob(Construct):
             configured_audience_model
             if isinstance(configured_audience_model, str)
             else configured_audience_model.configured_audience_model_arn
+        )
+        check_role_trusts(
+            self, "seed_audience.role", seed_audience.role, defaults.CLEAN_ROOMS_ML_PRINCIPAL
         )
         role_arn = role_arn_of(seed_audience.role)
         seed = _seed_request(self, seed_audience, role_arn)

@@ -15,6 +15,7 @@ from .._internal import contract, defaults
 from .._internal.custom_resource import (
     RoleLike,
     allow_handler,
+    check_role_trusts,
     check_tags,
     default_name,
     new_custom_resource,
@@ -133,6 +134,9 @@ class ConfiguredAudienceModel(Construct):
         super().__init__(scope, construct_id)
         model_arn = (
             audience_model if isinstance(audience_model, str) else audience_model.audience_model_arn
+        )
+        check_role_trusts(
+            self, "output_config.role", output_config.role, defaults.CLEAN_ROOMS_ML_PRINCIPAL
         )
         role_arn = role_arn_of(output_config.role)
         fixed = {"childResourceTagOnCreatePolicy": child_resource_tag_on_create_policy}

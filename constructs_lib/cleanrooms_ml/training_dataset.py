@@ -11,8 +11,10 @@ from aws_cdk import CfnTag
 from aws_cdk import aws_cleanroomsml as cleanroomsml
 from constructs import Construct
 
+from .._internal import defaults
 from .._internal.custom_resource import (
     RoleLike,
+    check_role_trusts,
     check_tags,
     default_name,
     role_arn_of,
@@ -86,6 +88,7 @@ class TrainingDataset(Construct):
         super().__init__(scope, construct_id)
         schema = [{"columnName": c.column_name, "columnTypes": [c.column_type]} for c in columns]
         name = name or default_name(self, {})
+        check_role_trusts(self, "role", role, defaults.CLEAN_ROOMS_ML_PRINCIPAL)
         validate_fields(
             self,
             _OPERATION,

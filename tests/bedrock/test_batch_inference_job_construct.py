@@ -124,8 +124,8 @@ def test_job_waits_for_its_role(synthesized: Synthesized) -> None:
     [
         ({"timeout_duration_in_hours": 12}, "timeout_duration_in_hours=12: must be >= 24"),
         ({"timeout_duration_in_hours": 169}, "timeout_duration_in_hours=169: must be <= 168"),
-        ({"job_name": "bad name"}, "job_name='bad name': must match"),
-        ({"model_id": "not a model!"}, "model_id='not a model!': must match"),
+        ({"job_name": "bad name"}, "job_name='bad name': must be 1-63 letters or digits"),
+        ({"model_id": "not a model!"}, "model_id='not a model!': must be a Bedrock model id"),
         ({"input_s3_uri": "https://bucket/in/"}, r"input_s3_uri\.s3InputDataConfig\.s3Uri"),
         ({"output_s3_uri": "s3://B/out/"}, r"output_s3_uri\.s3OutputDataConfig\.s3Uri"),
         ({"vpc_config": BatchVpcConfig([], ["sg-1"])}, "at least 1 items"),
@@ -145,6 +145,28 @@ def test_fails_if_a_field_breaks_the_bedrock_model(
     }
     with pytest.raises(ConstructValidationError, match=message):
         BatchInferenceJob(stack, "Batch", **{**base, **props})
+
+
+def test_fails_if_the_role_is_one_bedrock_cannot_assume(stack: cdk.Stack) -> None:
+    # GIVEN a role of the app that only Clean Rooms ML may assume
+    role = cdk.aws_iam.Role(
+        stack, "Wrong", assumed_by=cdk.aws_iam.ServicePrincipal("cleanrooms-ml.amazonaws.com")
+    )
+    # WHEN it is passed as the batch job's service role THEN synth says whose role it is
+    with pytest.raises(
+        ConstructValidationError,
+        match=r"Scratch/Batch: invalid role='Scratch/Wrong': the role trusts "
+        r"cleanrooms-ml.amazonaws.com, but bedrock.amazonaws.com must assume it.*"
+        r"BedrockBatchInferenceRole",
+    ):
+        BatchInferenceJob(
+            stack,
+            "Batch",
+            model_id=MODEL,
+            role=role,
+            input_s3_uri="s3://bucket-in/in/",
+            output_s3_uri="s3://bucket-out/out/",
+        )
 
 
 def test_model_id_forms_are_accepted(stack: cdk.Stack) -> None:

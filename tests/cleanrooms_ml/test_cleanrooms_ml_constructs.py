@@ -413,8 +413,30 @@ def test_fails_if_timestamp_is_not_iso(stack: cdk.Stack) -> None:
         )
 
 
+def test_fails_if_a_bedrock_role_is_given_where_clean_rooms_ml_assumes_it(
+    stack: cdk.Stack,
+) -> None:
+    # GIVEN a role of the app that only Bedrock may assume
+    role = iam.Role(stack, "Bedrock", assumed_by=iam.ServicePrincipal("bedrock.amazonaws.com"))
+    # WHEN it writes a configured model's output THEN synth names the role and the fix
+    with pytest.raises(
+        ConstructValidationError,
+        match=r"invalid output_config.role='Scratch/Bedrock': the role trusts "
+        r"bedrock.amazonaws.com, but cleanrooms-ml.amazonaws.com must assume it",
+    ):
+        ConfiguredAudienceModel(
+            stack,
+            "C",
+            audience_model=MODEL_ARN,
+            output_config=AudienceOutputConfig("s3://out/audiences/", role),
+        )
+
+
 def test_fails_if_training_dataset_arn_is_malformed(stack: cdk.Stack) -> None:
-    with pytest.raises(ConstructValidationError, match=r"training_dataset=.*must be the ARN of a Clean Rooms ML training dataset"):
+    with pytest.raises(
+        ConstructValidationError,
+        match=r"training_dataset=.*must be the ARN of a Clean Rooms ML training dataset",
+    ):
         AudienceModel(stack, "M", training_dataset="arn:aws:s3:::training-data-bucket")
 
 
