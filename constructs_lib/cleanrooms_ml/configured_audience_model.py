@@ -22,6 +22,7 @@ from .._internal.custom_resource import (
     role_arn_of,
     validate_fields,
 )
+from .._internal.validation import fail
 from .audience_model import AudienceModel, IAudienceModel
 
 _OPERATION = "CreateConfiguredAudienceModel"
@@ -227,6 +228,15 @@ class ConfiguredAudienceModel(Construct):
             ["configured-audience-model"],
             taggable=False,
         )
+        if not isinstance(document, iam.PolicyDocument):
+            raise fail(self, "policy", document, "must be an iam.PolicyDocument")
+        # A resource policy names who may use the model: IAM rejects a statement without a
+        # principal ("must specify at least one IAM principal"), and so does the service.
+        problems = list(document.validate_for_resource_policy())
+        if document.is_empty:
+            problems.append("the document has no statements")
+        if problems:
+            raise fail(self, "policy", Stack.of(self).resolve(document), "; ".join(problems))
         policy_json = Stack.of(self).to_json_string(document)
         validate_fields(
             self,

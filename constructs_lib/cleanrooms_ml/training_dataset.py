@@ -38,10 +38,20 @@ class ColumnType(enum.Enum):
 
 @dataclass(frozen=True)
 class TrainingDataColumn:
-    """One column of the training table: its name and what it holds."""
+    """One column of the training table: its name and what it holds.
+
+    ``column_type`` is a ``ColumnType``; its value as a string (``"USER_ID"``, any case) is
+    accepted too and read as that member.
+    """
 
     column_name: str
     column_type: ColumnType
+
+    def __post_init__(self) -> None:
+        if isinstance(self.column_type, str):
+            member = ColumnType.__members__.get(self.column_type.upper())
+            if member is not None:
+                object.__setattr__(self, "column_type", member)
 
 
 class TrainingDataset(Construct):
@@ -86,6 +96,23 @@ class TrainingDataset(Construct):
         :param tags: at most 49 user tags. Default: none.
         """
         super().__init__(scope, construct_id)
+        for index, column in enumerate(columns):
+            if not isinstance(column, TrainingDataColumn):
+                raise fail(
+                    self,
+                    f"columns[{index}]",
+                    column,
+                    'must be a TrainingDataColumn, e.g. TrainingDataColumn("user_id", '
+                    "ColumnType.USER_ID)",
+                )
+            if not isinstance(column.column_type, ColumnType):
+                raise fail(
+                    self,
+                    f"columns[{index}].column_type",
+                    column.column_type,
+                    "must be a ColumnType (or its value as a string): one of "
+                    + ", ".join(f"ColumnType.{t.name}" for t in ColumnType),
+                )
         schema = [{"columnName": c.column_name, "columnTypes": [c.column_type]} for c in columns]
         name = name or default_name(self, {})
         check_role_trusts(self, "role", role, defaults.CLEAN_ROOMS_ML_PRINCIPAL)

@@ -609,3 +609,57 @@ def test_fails_if_ready_timeout_is_a_token(stack: cdk.Stack) -> None:
     assert error.value.path == "Scratch/M"
     assert error.value.prop == "ready_timeout"
     assert "must be known at synth" in error.value.rule
+
+
+def test_column_types_given_as_strings_are_read_as_members(stack: cdk.Stack) -> None:
+    # GIVEN columns whose types are the enum's values as strings, in any case
+    columns = [
+        TrainingDataColumn("user_id", "USER_ID"),  # type: ignore[arg-type]
+        TrainingDataColumn("item_id", "item_id"),  # type: ignore[arg-type]
+        TrainingDataColumn("event_time", ColumnType.TIMESTAMP),
+    ]
+    # THEN they are the members, and the dataset finds its three required columns
+    assert [c.column_type for c in columns] == [
+        ColumnType.USER_ID,
+        ColumnType.ITEM_ID,
+        ColumnType.TIMESTAMP,
+    ]
+    TrainingDataset(stack, "D", role=ROLE_ARN, database_name="db", table_name="t", columns=columns)
+
+
+def test_fails_if_a_column_type_is_not_a_column_type(stack: cdk.Stack) -> None:
+    columns = [TrainingDataColumn("user_id", "USER")]  # type: ignore[arg-type]
+    with pytest.raises(
+        ConstructValidationError,
+        match=r"Scratch/D: invalid columns\[0\].column_type='USER': must be a ColumnType .*"
+        r"ColumnType.USER_ID",
+    ):
+        TrainingDataset(
+            stack, "D", role=ROLE_ARN, database_name="db", table_name="t", columns=columns
+        )
+
+
+@pytest.mark.parametrize(
+    ("statements", "rule"),
+    [
+        (
+            [iam.PolicyStatement(actions=["cleanrooms-ml:StartAudienceGenerationJob"])],
+            "at least one IAM principal",
+        ),
+        ([], "no statements"),
+    ],
+)
+def test_fails_if_the_configured_model_policy_names_no_principal(
+    stack: cdk.Stack, statements: list[iam.PolicyStatement], rule: str
+) -> None:
+    # GIVEN a resource policy with a statement that says nobody, or no statement at all
+    policy = iam.PolicyDocument(statements=statements)
+    # THEN synth refuses it, naming the property
+    with pytest.raises(ConstructValidationError, match=rf"Scratch/C: invalid policy=.*{rule}"):
+        ConfiguredAudienceModel(
+            stack,
+            "C",
+            audience_model=MODEL_ARN,
+            output_config=AudienceOutputConfig("s3://out/audiences/", ROLE_ARN),
+            policy=policy,
+        )
