@@ -8,7 +8,7 @@ from typing import Any
 
 from constructs import IConstruct
 
-from .validation import fail, is_unresolved
+from .validation import check_prefix
 
 #: Read the objects under a prefix.
 S3_READ_OBJECTS = ["s3:GetObject"]
@@ -34,8 +34,7 @@ KMS_SERVICE_USE = [
 
 def object_pattern(scope: IConstruct, prop: str, prefix: str) -> str:
     """The object-key pattern for ``prefix`` (``"seeds/"`` -> ``"seeds/*"``)."""
-    if not is_unresolved(prefix) and prefix.startswith("/"):
-        raise fail(scope, prop, prefix, "object key prefixes must not start with '/'")
+    check_prefix(scope, prop, prefix)
     return f"{prefix}*"
 
 

@@ -83,6 +83,52 @@ def check_int_range(
         raise fail(scope, prop, value, f"must be <= {maximum}")
 
 
+def check_prefix(scope: IConstruct, prop: str, prefix: str) -> None:
+    """An S3 object-key prefix as the library uses it: ``""`` (the whole bucket) or a folder
+    such as ``seeds/``: ending in ``/`` (else ``seeds`` would also cover ``seeds-old/``), not
+    starting with ``/``, and without ``*`` or ``?`` (IAM and EventBridge add their own
+    wildcards; a prefix with one matches nothing or too much)."""
+    if is_unresolved(prefix):
+        return
+    if not isinstance(prefix, str):
+        raise fail(scope, prop, prefix, "must be a string such as 'seeds/'")
+    if prefix == "":
+        return
+    if prefix.startswith("/"):
+        raise fail(scope, prop, prefix, "object key prefixes must not start with '/'")
+    if "*" in prefix or "?" in prefix:
+        raise fail(
+            scope, prop, prefix, "must be a plain folder such as 'seeds/', without '*' or '?'"
+        )
+    if not prefix.endswith("/"):
+        raise fail(
+            scope,
+            prop,
+            prefix,
+            f"must end with '/' (e.g. {prefix + '/'!r}): without it the prefix also covers "
+            f"keys such as {prefix + '-old/x'!r}",
+        )
+
+
+def check_disjoint_prefixes(
+    scope: IConstruct, locations: Sequence[tuple[str, object, str]]
+) -> None:
+    """Reject two ``(prop, bucket, prefix)`` locations of one bucket where one prefix holds the
+    other (an output written under the seed prefix would start a run)."""
+    for index, (prop, bucket, prefix) in enumerate(locations):
+        for other_prop, other_bucket, other_prefix in locations[index + 1 :]:
+            if bucket is not other_bucket or is_unresolved([prefix, other_prefix]):
+                continue
+            if prefix.startswith(other_prefix) or other_prefix.startswith(prefix):
+                raise fail(
+                    scope,
+                    prop,
+                    prefix,
+                    f"overlaps {other_prop}={other_prefix!r} in the same bucket: give each its "
+                    "own folder (e.g. 'seeds/', 'audiences/', 'batch-input/', 'batch-output/')",
+                )
+
+
 @functools.cache
 def _service_model(service: str) -> Any:
     return botocore.session.get_session().get_service_model(service)

@@ -12,7 +12,12 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from .._internal.custom_resource import RoleLike
-from .._internal.validation import fail
+from .._internal.validation import (
+    check_disjoint_prefixes,
+    check_prefix,
+    fail,
+    is_unresolved,
+)
 from ..cleanrooms_ml.audience_model import AudienceModel, IAudienceModel, Timestamp
 from ..cleanrooms_ml.configured_audience_model import (
     AudienceOutputConfig,
@@ -156,6 +161,9 @@ class LookalikeAudiencePipeline(Construct):
         :param tags: tags of the Clean Rooms ML objects and jobs. Default: none.
         """
         super().__init__(scope, construct_id)
+        self._check_locations(seed_prefix, output_prefix, batch_inference)
+        if configured_audience_model is None:
+            self._check_export_sizes(audience_size_type, audience_size_bins, export_sizes)
         self._never_both(("encryption_key", encryption_key), ("key_alias", key_alias))
         upstream = training_dataset or audience_model or configured_audience_model
         if training_data is not None and upstream is not None:
@@ -283,6 +291,56 @@ class LookalikeAudiencePipeline(Construct):
         if alarms:
             purposes.append("CloudWatch encrypts alarm notifications to the alarm topic with it")
         require_key_statements(self, key, statements, "encryption_key", "; ".join(purposes))
+
+    def _check_locations(
+        self,
+        seed_prefix: str,
+        output_prefix: str,
+        batch_inference: BatchInferenceSettings | BatchInferenceStep | None,
+    ) -> None:
+        """The pipeline's folders in its one bucket, checked here so that an error names the
+        pipeline's own properties rather than those of the roles it passes them to."""
+        locations = [("seed_prefix", seed_prefix), ("output_prefix", output_prefix)]
+        if isinstance(batch_inference, BatchInferenceSettings):
+            locations += [
+                ("batch_inference.input_prefix", batch_inference.input_prefix),
+                ("batch_inference.output_prefix", batch_inference.output_prefix),
+            ]
+        for prop, prefix in locations:
+            check_prefix(self, prop, prefix)
+            if prefix == "":
+                raise fail(
+                    self,
+                    prop,
+                    prefix,
+                    "must be a folder such as 'seeds/': the pipeline keeps seeds, audiences "
+                    "and Bedrock files apart in one bucket",
+                )
+        check_disjoint_prefixes(self, [(prop, "bucket", prefix) for prop, prefix in locations])
+
+    def _check_export_sizes(
+        self,
+        size_type: AudienceSizeType,
+        bins: Sequence[int],
+        export_sizes: Sequence[AudienceExportSize],
+    ) -> None:
+        """An ABSOLUTE export size must be one of the configured model's size bins (Clean Rooms
+        ML exports an audience in the sizes the configured model offers)."""
+        if size_type is not AudienceSizeType.ABSOLUTE:
+            return
+        for index, size in enumerate(export_sizes):
+            if (
+                isinstance(size, AudienceExportSize)
+                and size.type is AudienceSizeType.ABSOLUTE
+                and not is_unresolved(size.value)
+                and size.value not in bins
+            ):
+                raise fail(
+                    self,
+                    f"export_sizes[{index}].value",
+                    size.value,
+                    f"an ABSOLUTE export size must be one of audience_size_bins {list(bins)}",
+                )
 
     def _never_both(self, given: tuple[str, object], other: tuple[str, object]) -> None:
         if given[1] is not None and other[1] is not None:

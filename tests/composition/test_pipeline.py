@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
@@ -16,6 +17,7 @@ from constructs_lib import (
     AudienceSizeType,
     BatchInferenceSettings,
     ColumnType,
+    ConstructValidationError,
     GlueTrainingTable,
     LookalikeAudiencePipeline,
     PipelineMonitoring,
@@ -25,6 +27,7 @@ from constructs_lib import (
 from constructs_lib.composition.monitoring import FAILURE_QUERY
 from tests.conftest import Synthesized, assert_cfn_lint_clean, synth_stack
 
+MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 CAM_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:configured-audience-model/c-1"
 PACKS = ("AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
 
@@ -282,3 +285,50 @@ def test_fails_if_a_topic_key_is_given_without_creating_a_topic(stack: cdk.Stack
 def test_fails_if_the_period_is_not_whole_minutes(stack: cdk.Stack) -> None:
     with pytest.raises(ValueError, match=r"Scratch/M.*period \(seconds\).*90.*whole minutes"):
         PipelineMonitoring(stack, "M", period=cdk.Duration.seconds(90))
+
+
+# ---- guardrails: the pipeline's own properties are named (issue 14) ------------------------
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        (
+            {"seed_prefix": "seeds"},
+            r"Scratch/P: invalid seed_prefix='seeds': must end with '/' \(e.g. 'seeds/'\)",
+        ),
+        ({"seed_prefix": "seeds/*.jsonl"}, r"seed_prefix=.*without '\*' or '\?'"),
+        ({"output_prefix": "/audiences/"}, r"output_prefix=.*must not start with '/'"),
+        ({"seed_prefix": ""}, r"seed_prefix='': must be a folder"),
+        (
+            {"output_prefix": "seeds/out/"},
+            r"seed_prefix='seeds/': overlaps output_prefix='seeds/out/' in the same bucket",
+        ),
+        (
+            {"batch_inference": BatchInferenceSettings(MODEL, input_prefix="audiences/")},
+            r"output_prefix='audiences/': overlaps batch_inference.input_prefix='audiences/'",
+        ),
+    ],
+)
+def test_fails_if_a_prefix_is_not_a_folder_of_its_own(
+    stack: cdk.Stack, props: dict[str, Any], message: str
+) -> None:
+    # GIVEN a pipeline prefix that widens a grant, never matches, or overlaps another
+    # WHEN the pipeline is built THEN the error names the pipeline's own property
+    with pytest.raises(ConstructValidationError, match=message):
+        LookalikeAudiencePipeline(stack, "P", configured_audience_model=CAM_ARN, **props)
+
+
+def test_fails_if_an_absolute_export_size_is_not_a_size_bin(stack: cdk.Stack) -> None:
+    # GIVEN bins of 10k/50k/100k and an export of 7000
+    with pytest.raises(
+        ConstructValidationError,
+        match=r"Scratch/P: invalid export_sizes\[0\].value=7000: an ABSOLUTE export size must "
+        r"be one of audience_size_bins \[10000, 50000, 100000\]",
+    ):
+        LookalikeAudiencePipeline(
+            stack,
+            "P",
+            training_data=_training(stack),
+            export_sizes=[AudienceExportSize(AudienceSizeType.ABSOLUTE, 7000)],
+        )

@@ -271,3 +271,21 @@ def test_fails_if_prefix_starts_with_slash(stack: cdk.Stack, prop: str) -> None:
             output_bucket=bucket,
             **{prop: "/x/"},  # type: ignore[arg-type]
         )
+
+
+@pytest.mark.parametrize(
+    ("prefix", "rule"),
+    [
+        ("seeds", r"must end with '/' \(e.g. 'seeds/'\)"),
+        ("seeds/*.jsonl", r"without '\*' or '\?'"),
+        ("/seeds/", "must not start with '/'"),
+    ],
+)
+def test_fails_if_a_role_prefix_is_not_a_plain_folder(
+    stack: cdk.Stack, prefix: str, rule: str
+) -> None:
+    # GIVEN a seed prefix that would widen the grant (seeds*) or match nothing
+    bucket = s3.Bucket.from_bucket_name(stack, "Seeds", "seed-bucket")
+    # WHEN the role is built THEN the role's own property is named with the rule
+    with pytest.raises(ValueError, match=rf"Scratch/Role: invalid seed_prefix=.*{rule}"):
+        CleanRoomsMlServiceRole(stack, "Role", seed_bucket=bucket, seed_prefix=prefix)
