@@ -13,6 +13,7 @@ Environments (``environment``): ``prod`` keeps the key and the buckets when the 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import aws_cdk as cdk
@@ -102,30 +103,105 @@ def _flag(value: Any) -> bool:
     return str(value).lower() in ("true", "1", "yes")
 
 
+#: What each setting must be, in words, and a check; `-c key=value` overrides are held to it.
+_RULES: dict[str, tuple[str, Any]] = {
+    "environment": ("a name under 'environments'", lambda v: isinstance(v, str)),
+    "stackName": ("a stack name", lambda v: isinstance(v, str) and v != ""),
+    "removalPolicy": ("'retain' or 'destroy'", lambda v: str(v).lower() in _REMOVAL_POLICIES),
+    "createAlarmTopic": ("true or false", lambda v: str(v).lower() in ("true", "false")),
+    "keyAlias": ("an alias name such as 'alias/audiences'", lambda v: isinstance(v, str)),
+    "seedPrefix": ("a folder such as 'seeds/'", lambda v: isinstance(v, str)),
+    "outputPrefix": ("a folder such as 'audiences/'", lambda v: isinstance(v, str)),
+    "batchInputPrefix": ("a folder such as 'batch-input/'", lambda v: isinstance(v, str)),
+    "batchOutputPrefix": ("a folder such as 'batch-output/'", lambda v: isinstance(v, str)),
+    "jobNamePrefix": ("a name prefix such as 'lookalike'", lambda v: isinstance(v, str)),
+    "exportSizes": (
+        "a JSON list of whole numbers, e.g. -c exportSizes='[10000, 50000]'",
+        lambda v: isinstance(v, list) and all(_whole(x) for x in v),
+    ),
+    "trainingTable": (
+        "an object with bucketName, databaseName, tableName and columns",
+        lambda v: (
+            isinstance(v, dict)
+            and all(isinstance(v.get(k), str) for k in ("bucketName", "databaseName", "tableName"))
+            and isinstance(v.get("columns"), list)
+            and all(isinstance(c, dict) and "name" in c and "type" in c for c in v["columns"])
+        ),
+    ),
+    "audienceModel": (
+        "an object with audienceSizeBins (a list of whole numbers)",
+        lambda v: (
+            isinstance(v, dict)
+            and isinstance(v.get("audienceSizeBins"), list)
+            and all(_whole(b) for b in v["audienceSizeBins"])
+        ),
+    ),
+    "batchInference": (
+        "an object with enabled (true/false) and, when enabled, modelId, e.g. -c "
+        'batchInference=\'{"enabled": true, "modelId": "anthropic.claude-3-haiku-20240307-v1:0"}\'',
+        lambda v: (
+            isinstance(v, dict)
+            and (not _flag(v.get("enabled")) or isinstance(v.get("modelId"), str))
+        ),
+    ),
+}
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def settings_of(app: cdk.App) -> dict[str, Any]:
-    """The ``audiencePipeline`` context, its environment's settings, then `-c key=value`s."""
+    """The ``audiencePipeline`` context, then its environment's settings, then `-c key=value`s.
+
+    Every setting is checked, and a `-c` key that is no setting fails rather than being ignored.
+    An object setting given with `-c` is merged over the one in cdk.json.
+    """
     settings: dict[str, Any] = dict(app.node.try_get_context("audiencePipeline") or {})
-    for key in list(settings):
-        given = app.node.try_get_context(key)
-        if given is not None and key != "environments":
-            settings[key] = _parsed(given, settings[key])
-    environment = str(settings.get("environment", "prod"))
+    known = (set(settings) | set(_RULES)) - {"environments"}
+    overrides: dict[str, Any] = {}
+    for key, given in app.node.get_all_context().items():
+        if key in known:
+            overrides[key] = given
+        elif re.fullmatch(r"[a-z][A-Za-z0-9]*", key) and key not in _OTHER_CONTEXT:
+            raise ValueError(
+                f"context {key}={given!r} is not a setting of this app; settings: "
+                f"{', '.join(sorted(known))} (cdk.json: audiencePipeline)"
+            )
+    environment = str(overrides.get("environment", settings.get("environment", "prod")))
     environments = settings.get("environments", {})
     if environment not in environments:
         raise ValueError(
             f"context environment={environment!r} is not one of {sorted(environments)} "
             "(cdk.json: audiencePipeline.environments)"
         )
-    return {**settings, **environments[environment], "environment": environment}
+    merged = {**settings, **environments[environment]}
+    for key, given in overrides.items():  # `-c` wins over cdk.json and its environment
+        merged[key] = _parsed(key, given, merged.get(key))
+    merged["environment"] = environment
+    for key, (words, check) in _RULES.items():
+        if key in merged and not check(merged[key]):
+            raise ValueError(f"context {key}={merged[key]!r}: must be {words}")
+    return merged
 
 
-def _parsed(given: Any, current: Any) -> Any:
-    """`-c key=value` values are strings: JSON-decode them where the setting is not one."""
+#: Context keys of the CDK itself (besides '@aws-cdk/...' flags and 'aws:...' keys).
+_OTHER_CONTEXT = {"audiencePipeline"}
+
+
+def _parsed(key: str, given: Any, current: Any) -> Any:
+    """`-c key=value` values are strings: JSON-decode them where the setting is not one, and
+    merge an object over the cdk.json object it overrides."""
     if isinstance(given, str) and not isinstance(current, str):
         try:
-            return json.loads(given)
+            given = json.loads(given)
         except json.JSONDecodeError:
+            if isinstance(current, (list, dict)):
+                words = _RULES[key][0] if key in _RULES else "JSON"
+                raise ValueError(f"context {key}={given!r}: must be {words}") from None
             return given
+    if isinstance(current, dict) and isinstance(given, dict):
+        return {**current, **given}
     return given
 
 

@@ -136,3 +136,58 @@ def test_stateful_resources_are_retained(template: dict[str, Any]) -> None:
         if resource["Type"] in ("AWS::S3::Bucket", "AWS::KMS::Key"):
             assert resource["DeletionPolicy"] == "Retain"
             assert resource["UpdateReplacePolicy"] == "Retain"
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        (
+            {"exportSizes": "5000"},
+            r"context exportSizes=5000: must be a JSON list of whole numbers",
+        ),
+        ({"exportSizes": "[5000"}, r"context exportSizes='\[5000': must be a JSON list"),
+        (
+            {"batchInference": '{"enabled": true, "modelId": 7}'},
+            r"context batchInference=.*must be an object with enabled .* and, when enabled, "
+            r"modelId",
+        ),
+        ({"deployBatchInferenceJob": "true"}, r"deployBatchInferenceJob='true' is not a setting"),
+        ({"removalPolicy": "keep"}, r"context removalPolicy='keep': must be 'retain' or 'destroy'"),
+    ],
+)
+def test_fails_if_a_context_override_is_wrong(override: dict[str, str], message: str) -> None:
+    import aws_cdk as cdk
+
+    import app as example
+    from tests.conftest import cdk_json_context
+
+    # GIVEN a `-c key=value` override (a string, as the CLI passes it) that is wrong or unknown
+    # WHEN the app reads its settings THEN it says which setting and what it must be
+    with pytest.raises(ValueError, match=message):
+        example.build_app(cdk.App(context={**cdk_json_context(), **override}))
+
+
+def test_an_override_wins_over_the_environment_settings() -> None:
+    import aws_cdk as cdk
+
+    import app as example
+    from tests.conftest import cdk_json_context
+
+    # GIVEN prod (cdk.json: removalPolicy retain) and -c removalPolicy=destroy
+    app = cdk.App(context={**cdk_json_context(), "removalPolicy": "destroy"})
+    # THEN the override is what the app uses
+    assert example.settings_of(app)["removalPolicy"] == "destroy"
+
+
+def test_an_object_override_is_merged_over_cdk_json() -> None:
+    import aws_cdk as cdk
+
+    import app as example
+    from tests.conftest import cdk_json_context
+
+    # GIVEN -c batchInference='{"enabled": true}' (no modelId: cdk.json has one)
+    app = cdk.App(context={**cdk_json_context(), "batchInference": '{"enabled": true}'})
+    # WHEN the settings are read THEN the model id of cdk.json is kept
+    settings = example.settings_of(app)
+    assert settings["batchInference"]["enabled"] is True
+    assert settings["batchInference"]["modelId"] == "anthropic.claude-3-haiku-20240307-v1:0"
