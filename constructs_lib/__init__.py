@@ -45,7 +45,7 @@ from .composition.monitoring import PipelineMonitoring
 from .composition.pipeline import BatchInferenceSettings, LookalikeAudiencePipeline, TrainingData
 from .foundation.bedrock_role import BedrockBatchInferenceRole
 from .foundation.cleanrooms_ml_role import CleanRoomsMlServiceRole, GlueTrainingTable
-from .foundation.compliance import add_compliance_checks
+from .foundation.compliance import acknowledge_finding, add_compliance_checks
 from .foundation.encryption_key import AudienceEncryptionKey
 from .foundation.seed_bucket import SeedAudienceBucket
 from .tracking.job_status import EVENT_DETAIL_TYPE, EVENT_SOURCE, JobStatusTracker
@@ -99,6 +99,7 @@ __all__ = [
     "TrainingDataset",
     "WorkerComputeConfiguration",
     "WorkerComputeType",
+    "acknowledge_finding",
     "add_compliance_checks",
 ]
 
