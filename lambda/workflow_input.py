@@ -230,7 +230,7 @@ def check(shape: Shape, value: Any, path: str) -> list[str]:
             problems.append(f"{where} is {value!r}, must be one of {', '.join(enum)}")
         pattern = meta.get("pattern")
         if pattern and re.fullmatch(pattern, value, flags=re.DOTALL) is None:
-            problems.append(f"{where} {value!r} does not match the pattern {pattern}")
+            problems.append(f"{where} {value!r} {_broken_pattern(shape.name, pattern)}")
         return problems
     if kind in ("integer", "long", "double", "float"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -244,6 +244,33 @@ def check(shape: Shape, value: Any, path: str) -> list[str]:
     if kind == "boolean" and not isinstance(value, bool):
         return [f"{where} must be true or false, got {value!r}"]
     return []
+
+
+#: The rules behind the patterns of the fields a run's input holds, in words (the library's
+#: synth-time checks use the same words: constructs_lib/_internal/rules.py; a test compares them).
+RULE_WORDS = {
+    "UUID": "a UUID in lowercase hexadecimal (8-4-4-4-12 digits), as AWS Clean Rooms shows "
+    "collaboration and membership ids",
+    "ConfiguredAudienceModelArn": "the ARN of a Clean Rooms ML configured audience model "
+    "(arn:aws:cleanrooms-ml:<region>:<account>:configured-audience-model/<id>)",
+    "AudienceGenerationJobArn": "the ARN of a Clean Rooms ML audience generation job "
+    "(arn:aws:cleanrooms-ml:<region>:<account>:audience-generation-job/<id>)",
+    "AnalysisTemplateArn": "the ARN of an AWS Clean Rooms analysis template "
+    "(arn:aws:cleanrooms:<region>:<account>:membership/<membership id>/analysistemplate/<id>)",
+    "IamRoleArn": "an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
+    "S3Path": "an S3 URI (s3://<bucket>/<key>)",
+    "NameString": "a name that is not blank (printable characters, tabs allowed)",
+}
+#: A pattern longer than this is never quoted in a message.
+MAX_QUOTED_PATTERN = 80
+
+
+def _broken_pattern(shape_name: str, pattern: str) -> str:
+    if shape_name in RULE_WORDS:
+        return f"must be {RULE_WORDS[shape_name]}"
+    if len(pattern) <= MAX_QUOTED_PATTERN:
+        return f"does not match the pattern {pattern}"
+    return f"is not a valid {shape_name}"
 
 
 def _length(where: str, length: int, meta: Mapping[str, Any], unit: str) -> list[str]:

@@ -103,3 +103,14 @@ def test_fails_if_the_input_is_not_an_object() -> None:
 def test_fails_if_the_seed_file_is_outside_the_prefix() -> None:
     with pytest.raises(WorkflowInputError, match=r"s3://team-seeds/other/a.jsonl is not a seed"):
         _prepare({"seedObject": {"bucket": "team-seeds", "key": "other/a.jsonl"}})
+
+
+def test_the_input_check_states_rules_in_the_words_of_the_synth_time_check() -> None:
+    # GIVEN the handler's words for the patterns of a run's input, and the library's
+    from constructs_lib._internal.rules import RULES
+
+    # THEN each is the library's rule for the same Clean Rooms ML shape (the handler asset
+    # cannot import the library, so the words are kept twice and compared here)
+    for shape_name, words in workflow_input.RULE_WORDS.items():
+        assert RULES[("cleanroomsml", shape_name)].words == words, shape_name
+    assert workflow_input.MAX_QUOTED_PATTERN == 80

@@ -412,7 +412,7 @@ def test_fails_if_a_field_breaks_the_service_model(plain: Machines) -> None:
     assert result.calls == []
     assert result.error == "INVALID_INPUT"
     cause = str(result.cause)
-    assert "collaborationId 'not-a-uuid' does not match the pattern" in cause
+    assert "collaborationId 'not-a-uuid' must be a UUID" in cause
     assert "seedAudience.sqlComputeConfiguration.worker.type is 'CR.9X', must be one of" in cause
     assert "seedAudience.sqlComputeConfiguration.worker.number is 1, must be >= 2" in cause
 
