@@ -208,6 +208,8 @@ class ConfiguredAudienceModel(Construct):
             # Created only once the model is trained (ACTIVE); a failed training fails the deploy.
             self.resource.node.add_dependency(audience_model.ready)
         self.configured_audience_model_name = name
+        #: The size configuration the model was created with (None: the service's default).
+        self.audience_size_config = audience_size_config
         self.policy: CustomResource | None = None
         if policy is not None:
             self.policy = self._put_policy(policy)

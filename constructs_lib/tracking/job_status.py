@@ -127,12 +127,23 @@ class JobStatusTracker(Construct):
         maximum = (max_interval or Duration.minutes(5)).to_seconds()
         overall = (timeout or Duration.days(8)).to_seconds()
         check_int_range(self, "initial_interval (seconds)", int(initial), minimum=1, maximum=3600)
-        check_int_range(
-            self, "max_interval (seconds)", int(maximum), minimum=int(initial), maximum=3600
-        )
-        check_int_range(
-            self, "timeout (seconds)", int(overall), minimum=int(maximum), maximum=MAX_TIMEOUT
-        )
+        check_int_range(self, "max_interval (seconds)", int(maximum), minimum=1, maximum=3600)
+        if maximum < initial:
+            raise fail(
+                self,
+                "max_interval",
+                f"{maximum:g} seconds",
+                f"must be at least initial_interval ({initial:g} seconds): polling starts at "
+                "initial_interval and grows up to max_interval",
+            )
+        check_int_range(self, "timeout (seconds)", int(overall), minimum=1, maximum=MAX_TIMEOUT)
+        if overall < maximum:
+            raise fail(
+                self,
+                "timeout",
+                f"{overall:g} seconds",
+                f"must be at least max_interval ({maximum:g} seconds), or no poll would fit",
+            )
         if not 1.0 <= backoff_rate <= 10.0:
             raise fail(self, "backoff_rate", backoff_rate, "must be between 1 and 10")
         self.schedule = poll_schedule(int(initial), backoff_rate, int(maximum))

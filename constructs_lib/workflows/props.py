@@ -11,8 +11,16 @@ from aws_cdk import Duration
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from .._internal.custom_resource import RoleLike, role_arn_of
-from .._internal.validation import check_api_value, check_int_range, fail, is_unresolved
+from .._internal import defaults
+from .._internal.custom_resource import RoleLike, check_role_trusts, role_arn_of
+from .._internal.validation import (
+    ConstructValidationError,
+    check_api_value,
+    check_int_range,
+    check_prefix,
+    fail,
+    is_unresolved,
+)
 from ..bedrock.batch_inference_job import BatchVpcConfig, ModelInvocationType, S3InputFormat
 from ..cleanrooms_ml.configured_audience_model import AudienceSizeType
 from ..foundation.encryption_key import AudienceEncryptionKey
@@ -76,16 +84,31 @@ class BatchInferenceStep:
 def check_generation_props(
     scope: Construct,
     *,
+    model_arn: str,
+    seed_role: RoleLike,
     job_name_prefix: str,
     seed_prefix: str,
     collaboration_id: str | None,
     description: str | None,
     export_sizes: Sequence[AudienceExportSize],
     max_concurrent_exports: int,
+    size_bins: Sequence[int] | None = None,
 ) -> None:
     """Check the generation and export properties against the service models and quotas; an
-    error names ``scope``'s path, the property, the value and the rule."""
+    error names ``scope``'s path, the property, the value and the rule.
+
+    :param size_bins: the configured model's ABSOLUTE size bins, when known at synth time.
+    """
     operation = "StartAudienceGenerationJob"
+    arns: tuple[tuple[str, str, str], ...] = (
+        ("configured_audience_model", "configuredAudienceModelArn", model_arn),
+        ("seed_role", "seedAudience.roleArn", role_arn_of(seed_role)),
+    )
+    for prop, member, arn in arns:
+        check_api_value(
+            scope, prop, arn, service="cleanroomsml", operation=operation, member=member
+        )
+    check_role_trusts(scope, "seed_role", seed_role, defaults.CLEAN_ROOMS_ML_PRINCIPAL)
     if not is_unresolved(job_name_prefix) and not 1 <= len(job_name_prefix) <= 40:
         raise fail(scope, "job_name_prefix", job_name_prefix, "must have 1-40 characters")
     check_api_value(
@@ -103,8 +126,7 @@ def check_generation_props(
         check_api_value(
             scope, prop, value, service="cleanroomsml", operation=operation, member=member
         )
-    if seed_prefix.startswith("/"):
-        raise fail(scope, "seed_prefix", seed_prefix, "is a key prefix: no leading '/'")
+    check_prefix(scope, "seed_prefix", seed_prefix)
     for i, size in enumerate(export_sizes):
         check_api_value(
             scope,
@@ -116,6 +138,19 @@ def check_generation_props(
         )
         if size.type is AudienceSizeType.PERCENTAGE and not 1 <= size.value <= 100:
             raise fail(scope, f"export_sizes[{i}].value", size.value, "a percentage must be 1-100")
+        if (
+            size_bins is not None
+            and size.type is AudienceSizeType.ABSOLUTE
+            and not is_unresolved(size.value)
+            and size.value not in size_bins
+        ):
+            raise fail(
+                scope,
+                f"export_sizes[{i}].value",
+                size.value,
+                "an ABSOLUTE export size must be one of the configured audience model's size "
+                f"bins {list(size_bins)}",
+            )
     # AWS Clean Rooms ML quotas (CLEAN_ROOMS_ML_QUOTAS_PAGE): 20 pending or in-progress
     # export jobs per account, 25 active exports per audience generation job.
     if len(export_sizes) > MAX_EXPORTS_PER_GENERATION_JOB:
@@ -138,6 +173,64 @@ def check_generation_props(
         )
 
 
+#: The longest job name Clean Rooms ML takes (``NameString``, 1-63 characters), and what a
+#: run adds to the prefix: ``-`` and 16 hexadecimal digits of the execution name's hash
+#: (``lambda/workflow_input.py``, ``_with_defaults``).
+_NAME_MAX = 63
+_SAMPLE_SUFFIX = "-" + "0" * 16
+
+
+def size_bins_of(configured_audience_model: object) -> list[int] | None:
+    """The ABSOLUTE size bins of a configured model built in this app (None when unknown: an
+    ARN, an imported model, or PERCENTAGE bins)."""
+    config = getattr(configured_audience_model, "audience_size_config", None)
+    if config is None or config.audience_size_type is not AudienceSizeType.ABSOLUTE:
+        return None
+    bins = list(config.audience_size_bins)
+    return None if is_unresolved(bins) else bins
+
+
+def check_job_names(
+    scope: Construct,
+    *,
+    job_name_prefix: str,
+    export_sizes: Sequence[AudienceExportSize],
+    batch_inference: BatchInferenceStep | None,
+) -> None:
+    """Check ``job_name_prefix`` against every name and path a run builds from it: the
+    generation job's name, each export job's name and, with a Bedrock step, the job's output
+    location ``<output_s3_uri>/<job name>/`` (Bedrock allows no spaces there), so a prefix
+    that would fail hours into a run fails at synth."""
+    if is_unresolved(job_name_prefix) or not isinstance(job_name_prefix, str):
+        return
+    name = job_name_prefix + _SAMPLE_SUFFIX
+    built: list[tuple[str, str, str, str, str]] = [
+        ("generation job name", name, "cleanroomsml", "StartAudienceGenerationJob", "name")
+    ]
+    for size in export_sizes:
+        suffix = f"-{size.type.value.lower()}-{size.value}"
+        export = name[: _NAME_MAX - len(suffix)] + suffix
+        built.append(("export job name", export, "cleanroomsml", "StartAudienceExportJob", "name"))
+    if batch_inference is not None and not is_unresolved(batch_inference.output_s3_uri):
+        uri = f"{batch_inference.output_s3_uri.rstrip('/')}/{name}/"
+        member = "outputDataConfig.s3OutputDataConfig.s3Uri"
+        built.append(
+            ("Bedrock output location", uri, "bedrock", "CreateModelInvocationJob", member)
+        )
+    for what, value, service, operation, member in built:
+        try:
+            check_api_value(
+                scope, "job_name_prefix", value, service=service, operation=operation, member=member
+            )
+        except ConstructValidationError as error:
+            raise fail(
+                scope,
+                "job_name_prefix",
+                job_name_prefix,
+                f"a run builds the {what} {value!r} from it, which {error.rule}",
+            ) from None
+
+
 def check_durations(
     scope: Construct, timeout: Duration | None, quota_wait: Duration | None
 ) -> tuple[int, int]:
@@ -152,6 +245,7 @@ def check_durations(
 
 def check_batch_inference(scope: Construct, step: BatchInferenceStep) -> None:
     """Check the Bedrock step against ``CreateModelInvocationJob``'s service model."""
+    check_role_trusts(scope, "batch_inference.role", step.role, defaults.BEDROCK_PRINCIPAL)
     for prop, member, value in (
         ("batch_inference.model_id", "modelId", step.model_id),
         ("batch_inference.role", "roleArn", role_arn_of(step.role)),

@@ -189,13 +189,16 @@ def test_fails_if_ready_timeout_is_out_of_range(stack: cdk.Stack, hours: int) ->
         ({"backoff_rate": 0.5}, "backoff_rate=0.5: must be between 1 and 10"),
         (
             {"initial_interval": cdk.Duration.minutes(10), "max_interval": cdk.Duration.minutes(5)},
-            r"max_interval \(seconds\)=300: must be >= 600",
+            r"max_interval='300 seconds': must be at least initial_interval \(600 seconds\)",
         ),
         (
             {"max_interval": cdk.Duration.hours(2)},
             r"max_interval \(seconds\)=7200: must be <= 3600",
         ),
-        ({"timeout": cdk.Duration.minutes(1)}, r"timeout \(seconds\)=60: must be >= 300"),
+        (
+            {"timeout": cdk.Duration.minutes(1)},
+            r"timeout='60 seconds': must be at least max_interval \(300 seconds\)",
+        ),
     ],
 )
 def test_fails_if_polling_settings_are_invalid(

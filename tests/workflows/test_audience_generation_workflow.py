@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -685,7 +686,9 @@ def test_export_already_started_by_a_retried_run_is_tracked_not_restarted(full: 
 
 
 def test_fails_if_the_seed_prefix_starts_with_a_slash(stack: cdk.Stack) -> None:
-    with pytest.raises(ValueError, match=r"Scratch/W.*seed_prefix.*'/seeds/'.*no leading '/'"):
+    with pytest.raises(
+        ValueError, match=r"Scratch/W.*seed_prefix.*'/seeds/'.*must not start with '/'"
+    ):
         AudienceGenerationWorkflow(
             stack, "W", configured_audience_model=CAM_ARN, seed_role=SEED_ROLE_ARN,
             seed_prefix="/seeds/",
@@ -814,10 +817,127 @@ def test_fails_if_the_timeout_is_under_an_hour(stack: cdk.Stack) -> None:
 
 
 def test_fails_if_the_collaboration_id_is_not_a_uuid(stack: cdk.Stack) -> None:
-    with pytest.raises(
-        ValueError, match=r"Scratch/W.*collaboration_id='team-a-.*must match the pattern"
-    ):
+    with pytest.raises(ValueError, match=r"Scratch/W.*collaboration_id='team-a-.*must be a UUID"):
         AudienceGenerationWorkflow(
             stack, "W", configured_audience_model=CAM_ARN, seed_role=SEED_ROLE_ARN,
             collaboration_id="team-a-0-0000-0000-0000-000000000000",
         )  # fmt: skip
+
+
+# ---- guardrails (issue 14) -------------------------------------------------------------------
+
+
+def test_fails_if_the_job_name_prefix_breaks_the_bedrock_output_path(stack: cdk.Stack) -> None:
+    # GIVEN a prefix with a space: a valid Clean Rooms ML name, but each run's Bedrock output
+    # goes to <output_s3_uri>/<job name>/, where Bedrock allows no spaces
+    step = BatchInferenceStep(
+        model_id="anthropic.claude-3-haiku-20240307-v1:0",
+        role="arn:aws:iam::123456789012:role/Bedrock",
+        input_s3_uri="s3://seeds/batch-input/",
+        output_s3_uri="s3://seeds/batch-output/",
+    )
+    # WHEN the workflow is built THEN synth fails before any run, naming what the prefix builds
+    with pytest.raises(
+        ValueError,
+        match=r"Scratch/W: invalid job_name_prefix='acme lookalike': a run builds the Bedrock "
+        r"output location 's3://seeds/batch-output/acme lookalike-0+/' from it, which must be an "
+        r"S3 URI",
+    ):
+        AudienceGenerationWorkflow(
+            stack,
+            "W",
+            configured_audience_model=CAM_ARN,
+            seed_role=SEED_ROLE_ARN,
+            job_name_prefix="acme lookalike",
+            batch_inference=step,
+        )
+
+
+def test_fails_if_an_export_size_is_not_a_bin_of_the_configured_model(stack: cdk.Stack) -> None:
+    from constructs_lib import AudienceOutputConfig, AudienceSizeConfig, ConfiguredAudienceModel
+
+    # GIVEN a configured model of this app with bins 10k/50k/100k
+    configured = ConfiguredAudienceModel(
+        stack,
+        "C",
+        audience_model="arn:aws:cleanrooms-ml:us-east-1:123456789012:audience-model/m-1",
+        output_config=AudienceOutputConfig("s3://out/audiences/", SEED_ROLE_ARN),
+        audience_size_config=AudienceSizeConfig(AudienceSizeType.ABSOLUTE, [10000, 50000, 100000]),
+    )
+    # WHEN a workflow exports 7000 THEN synth names the size and the bins
+    with pytest.raises(
+        ValueError,
+        match=r"Scratch/W: invalid export_sizes\[0\].value=7000: an ABSOLUTE export size must be "
+        r"one of the configured audience model's size bins \[10000, 50000, 100000\]",
+    ):
+        AudienceGenerationWorkflow(
+            stack,
+            "W",
+            configured_audience_model=configured,
+            seed_role=SEED_ROLE_ARN,
+            export_sizes=[AudienceExportSize(AudienceSizeType.ABSOLUTE, 7000)],
+        )
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        (
+            {"configured_audience_model": "arn:aws:s3:::my-bucket"},
+            r"configured_audience_model='arn:aws:s3:::my-bucket': must be the ARN of a Clean "
+            r"Rooms ML configured audience model",
+        ),
+        (
+            {"seed_role": "SeedRole"},
+            r"seed_role='SeedRole': must be an IAM role ARN .*, got a name\?",
+        ),
+        ({"seed_prefix": "seeds"}, r"seed_prefix='seeds': must end with '/'"),
+    ],
+)
+def test_fails_if_a_reference_is_of_the_wrong_kind(
+    stack: cdk.Stack, props: dict[str, Any], message: str
+) -> None:
+    base: dict[str, Any] = {"configured_audience_model": CAM_ARN, "seed_role": SEED_ROLE_ARN}
+    with pytest.raises(ValueError, match=rf"Scratch/W: invalid {message}"):
+        AudienceGenerationWorkflow(stack, "W", **{**base, **props})
+
+
+def test_fails_if_the_seed_role_is_a_bedrock_role(stack: cdk.Stack) -> None:
+    # GIVEN a role of this app that only Bedrock may assume, given as the seed role
+    role = cdk.aws_iam.Role(
+        stack, "Bedrock", assumed_by=cdk.aws_iam.ServicePrincipal("bedrock.amazonaws.com")
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"Scratch/W: invalid seed_role='Scratch/Bedrock': the role trusts "
+        r"bedrock.amazonaws.com, but cleanrooms-ml.amazonaws.com must assume it",
+    ):
+        AudienceGenerationWorkflow(stack, "W", configured_audience_model=CAM_ARN, seed_role=role)
+
+
+def test_grant_start_execution_passes_the_compliance_gate(tmp_path: Path) -> None:
+    # GIVEN a scheduler role granted to start runs with the documented method
+    def build(stack: cdk.Stack) -> None:
+        workflow = AudienceGenerationWorkflow(
+            stack, "W", configured_audience_model=CAM_ARN, seed_role=SEED_ROLE_ARN
+        )
+        scheduler = cdk.aws_iam.Role(
+            stack,
+            "Scheduler",
+            assumed_by=cdk.aws_iam.ServicePrincipal("scheduler.amazonaws.com"),
+        )
+        assert workflow.grant_start_execution(scheduler).success
+
+    # WHEN the stack is synthesized through the four packs THEN it passes (no inline policy)
+    template = synth_stack(tmp_path, build).template
+    # AND a managed policy attached to the role allows StartExecution on the workflow only
+    [policy] = [
+        p
+        for p in template.find_resources("AWS::IAM::ManagedPolicy").values()
+        if "states:StartExecution" in json.dumps(p)
+        and "Scheduler" in json.dumps(p["Properties"].get("Roles", []))
+    ]
+    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "states:StartExecution"
+    inline = template.find_resources("AWS::IAM::Policy").values()
+    assert not [p for p in inline if "Scheduler" in json.dumps(p["Properties"].get("Roles", []))]
