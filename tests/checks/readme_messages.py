@@ -1,0 +1,110 @@
+"""The synth-time errors the README's "Bad input fails at synth time" section shows, each made
+by real code (``tests/checks/test_readme_messages.py`` checks the README quotes them exactly)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+
+from constructs_lib import (
+    AudienceExportSize,
+    AudienceGenerationWorkflow,
+    AudienceOutputConfig,
+    AudienceSizeConfig,
+    AudienceSizeType,
+    BatchInferenceStep,
+    ConfiguredAudienceModel,
+    JobStatusTracker,
+    LookalikeAudiencePipeline,
+)
+
+CAM = "arn:aws:cleanrooms-ml:us-east-1:111122223333:configured-audience-model/c-1"
+ROLE = "arn:aws:iam::111122223333:role/SeedRole"
+
+
+def _prefix(stack: cdk.Stack) -> None:
+    LookalikeAudiencePipeline(stack, "Pipeline", configured_audience_model=CAM, seed_prefix="seeds")
+
+
+def _export_size(stack: cdk.Stack) -> None:
+    configured = ConfiguredAudienceModel(
+        stack,
+        "Configured",
+        audience_model="arn:aws:cleanrooms-ml:us-east-1:111122223333:audience-model/m-1",
+        output_config=AudienceOutputConfig("s3://acme-seeds/audiences/", ROLE),
+        audience_size_config=AudienceSizeConfig(AudienceSizeType.ABSOLUTE, [10000, 50000]),
+    )
+    AudienceGenerationWorkflow(
+        stack,
+        "Workflow",
+        configured_audience_model=configured,
+        seed_role=ROLE,
+        export_sizes=[AudienceExportSize(AudienceSizeType.ABSOLUTE, 7000)],
+    )
+
+
+def _job_name_prefix(stack: cdk.Stack) -> None:
+    AudienceGenerationWorkflow(
+        stack,
+        "Workflow",
+        configured_audience_model=CAM,
+        seed_role=ROLE,
+        job_name_prefix="acme lookalike",
+        batch_inference=BatchInferenceStep(
+            model_id="anthropic.claude-3-haiku-20240307-v1:0",
+            role="arn:aws:iam::111122223333:role/Bedrock",
+            input_s3_uri="s3://acme-seeds/batch-input/",
+            output_s3_uri="s3://acme-seeds/batch-output/",
+        ),
+    )
+
+
+def _role_name(stack: cdk.Stack) -> None:
+    AudienceGenerationWorkflow(
+        stack, "Workflow", configured_audience_model=CAM, seed_role="SeedRole"
+    )
+
+
+def _wrong_role(stack: cdk.Stack) -> None:
+    role = iam.Role(stack, "BedrockRole", assumed_by=iam.ServicePrincipal("bedrock.amazonaws.com"))
+    ConfiguredAudienceModel(
+        stack,
+        "Configured",
+        audience_model="arn:aws:cleanrooms-ml:us-east-1:111122223333:audience-model/m-1",
+        output_config=AudienceOutputConfig("s3://acme-seeds/audiences/", role),
+    )
+
+
+def _intervals(stack: cdk.Stack) -> None:
+    JobStatusTracker(
+        stack,
+        "JobStatusTracker",
+        initial_interval=cdk.Duration.minutes(10),
+        max_interval=cdk.Duration.minutes(5),
+    )
+
+
+#: What the README shows, in its order.
+CASES: list[Callable[[cdk.Stack], None]] = [
+    _prefix,
+    _export_size,
+    _job_name_prefix,
+    _role_name,
+    _wrong_role,
+    _intervals,
+]
+
+
+def messages() -> list[str]:
+    """Each case's message, built in a stack named ``Audiences``."""
+    found = []
+    for case in CASES:
+        try:
+            case(cdk.Stack(cdk.App(), "Audiences"))
+        except ValueError as error:
+            found.append(str(error))
+        else:
+            raise AssertionError(f"{case.__name__} raised nothing")
+    return found
