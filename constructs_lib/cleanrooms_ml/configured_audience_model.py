@@ -232,8 +232,9 @@ class ConfiguredAudienceModel(Construct):
         )
         if not isinstance(document, iam.PolicyDocument):
             raise fail(self, "policy", document, "must be an iam.PolicyDocument")
-        # A resource policy names who may use the model: IAM rejects a statement without a
-        # principal ("must specify at least one IAM principal"), and so does the service.
+        # A resource policy names who may use the model: "You must use the Principal element in
+        # resource-based policies." ("AWS JSON policy elements: Principal", IAM User Guide,
+        # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html)
         problems = list(document.validate_for_resource_policy())
         if document.is_empty:
             problems.append("the document has no statements")

@@ -16,7 +16,6 @@ from .._internal.validation import (
     check_disjoint_prefixes,
     check_prefix,
     fail,
-    is_unresolved,
 )
 from ..cleanrooms_ml.audience_model import AudienceModel, IAudienceModel, Timestamp
 from ..cleanrooms_ml.configured_audience_model import (
@@ -41,6 +40,7 @@ from ..workflows.audience_generation_workflow import (
     AudienceGenerationWorkflow,
     BatchInferenceStep,
 )
+from ..workflows.props import check_export_sizes_match
 from .monitoring import PipelineMonitoring
 
 
@@ -163,7 +163,7 @@ class LookalikeAudiencePipeline(Construct):
         super().__init__(scope, construct_id)
         self._check_locations(seed_prefix, output_prefix, batch_inference)
         if configured_audience_model is None:
-            self._check_export_sizes(audience_size_type, audience_size_bins, export_sizes)
+            check_export_sizes_match(self, export_sizes, audience_size_type, audience_size_bins)
         self._never_both(("encryption_key", encryption_key), ("key_alias", key_alias))
         upstream = training_dataset or audience_model or configured_audience_model
         if training_data is not None and upstream is not None:
@@ -317,30 +317,6 @@ class LookalikeAudiencePipeline(Construct):
                     "and Bedrock files apart in one bucket",
                 )
         check_disjoint_prefixes(self, [(prop, "bucket", prefix) for prop, prefix in locations])
-
-    def _check_export_sizes(
-        self,
-        size_type: AudienceSizeType,
-        bins: Sequence[int],
-        export_sizes: Sequence[AudienceExportSize],
-    ) -> None:
-        """An ABSOLUTE export size must be one of the configured model's size bins (Clean Rooms
-        ML exports an audience in the sizes the configured model offers)."""
-        if size_type is not AudienceSizeType.ABSOLUTE:
-            return
-        for index, size in enumerate(export_sizes):
-            if (
-                isinstance(size, AudienceExportSize)
-                and size.type is AudienceSizeType.ABSOLUTE
-                and not is_unresolved(size.value)
-                and size.value not in bins
-            ):
-                raise fail(
-                    self,
-                    f"export_sizes[{index}].value",
-                    size.value,
-                    f"an ABSOLUTE export size must be one of audience_size_bins {list(bins)}",
-                )
 
     def _never_both(self, given: tuple[str, object], other: tuple[str, object]) -> None:
         if given[1] is not None and other[1] is not None:

@@ -41,7 +41,7 @@ from .props import (
     check_generation_props,
     check_job_names,
     input_check_settings,
-    size_bins_of,
+    model_sizes_of,
 )
 from .seed_trigger import SeedFileTrigger
 
@@ -155,7 +155,7 @@ class AudienceGenerationWorkflow(Construct):
             self,
             model_arn=model_arn,
             seed_role=seed_role,
-            size_bins=size_bins_of(configured_audience_model),
+            model_sizes=model_sizes_of(configured_audience_model),
             job_name_prefix=job_name_prefix,
             seed_prefix=seed_prefix,
             collaboration_id=collaboration_id,

@@ -92,12 +92,12 @@ def check_generation_props(
     description: str | None,
     export_sizes: Sequence[AudienceExportSize],
     max_concurrent_exports: int,
-    size_bins: Sequence[int] | None = None,
+    model_sizes: tuple[AudienceSizeType, Sequence[int]] | None = None,
 ) -> None:
     """Check the generation and export properties against the service models and quotas; an
     error names ``scope``'s path, the property, the value and the rule.
 
-    :param size_bins: the configured model's ABSOLUTE size bins, when known at synth time.
+    :param model_sizes: the configured model's size type and bins, when known at synth time.
     """
     operation = "StartAudienceGenerationJob"
     arns: tuple[tuple[str, str, str], ...] = (
@@ -138,19 +138,8 @@ def check_generation_props(
         )
         if size.type is AudienceSizeType.PERCENTAGE and not 1 <= size.value <= 100:
             raise fail(scope, f"export_sizes[{i}].value", size.value, "a percentage must be 1-100")
-        if (
-            size_bins is not None
-            and size.type is AudienceSizeType.ABSOLUTE
-            and not is_unresolved(size.value)
-            and size.value not in size_bins
-        ):
-            raise fail(
-                scope,
-                f"export_sizes[{i}].value",
-                size.value,
-                "an ABSOLUTE export size must be one of the configured audience model's size "
-                f"bins {list(size_bins)}",
-            )
+    if model_sizes is not None:
+        check_export_sizes_match(scope, export_sizes, *model_sizes)
     # AWS Clean Rooms ML quotas (CLEAN_ROOMS_ML_QUOTAS_PAGE): 20 pending or in-progress
     # export jobs per account, 25 active exports per audience generation job.
     if len(export_sizes) > MAX_EXPORTS_PER_GENERATION_JOB:
@@ -180,14 +169,37 @@ _NAME_MAX = 63
 _SAMPLE_SUFFIX = "-" + "0" * 16
 
 
-def size_bins_of(configured_audience_model: object) -> list[int] | None:
-    """The ABSOLUTE size bins of a configured model built in this app (None when unknown: an
-    ARN, an imported model, or PERCENTAGE bins)."""
+def model_sizes_of(
+    configured_audience_model: object,
+) -> tuple[AudienceSizeType, list[int]] | None:
+    """The size type and bins of a configured model built in this app (None when unknown: an
+    ARN, an imported model, or bins that are tokens)."""
     config = getattr(configured_audience_model, "audience_size_config", None)
-    if config is None or config.audience_size_type is not AudienceSizeType.ABSOLUTE:
+    if config is None or is_unresolved(list(config.audience_size_bins)):
         return None
-    bins = list(config.audience_size_bins)
-    return None if is_unresolved(bins) else bins
+    return config.audience_size_type, list(config.audience_size_bins)
+
+
+def check_export_sizes_match(
+    scope: Construct,
+    export_sizes: Sequence[AudienceExportSize],
+    size_type: AudienceSizeType,
+    bins: Sequence[int],
+) -> None:
+    """Each export size must be one of the configured model's sizes: "The size of the generated
+    audience. Must match one of the sizes in the configured audience model."
+    (StartAudienceExportJob, audienceSize, https://docs.aws.amazon.com/cleanrooms-ml/latest/
+    APIReference/API_StartAudienceExportJob.html)."""
+    for index, size in enumerate(export_sizes):
+        if is_unresolved(size.value) or (size.type is size_type and size.value in bins):
+            continue
+        raise fail(
+            scope,
+            f"export_sizes[{index}]",
+            f"{size.type.value} {size.value}",
+            f"must be one of the configured audience model's sizes ({size_type.value} "
+            f"{list(bins)}): Clean Rooms ML exports an audience only in those",
+        )
 
 
 def check_job_names(

@@ -319,16 +319,22 @@ def test_fails_if_a_prefix_is_not_a_folder_of_its_own(
         LookalikeAudiencePipeline(stack, "P", configured_audience_model=CAM_ARN, **props)
 
 
-def test_fails_if_an_absolute_export_size_is_not_a_size_bin(stack: cdk.Stack) -> None:
-    # GIVEN bins of 10k/50k/100k and an export of 7000
+@pytest.mark.parametrize(
+    ("export", "shown"),
+    [
+        (AudienceExportSize(AudienceSizeType.ABSOLUTE, 7000), "ABSOLUTE 7000"),
+        (AudienceExportSize(AudienceSizeType.PERCENTAGE, 10), "PERCENTAGE 10"),
+    ],
+)
+def test_fails_if_an_export_size_is_not_one_of_the_model_sizes(
+    stack: cdk.Stack, export: AudienceExportSize, shown: str
+) -> None:
+    # GIVEN ABSOLUTE bins of 10k/50k/100k and an export of another size or type
+    # THEN synth refuses it with the model's sizes (AWS: "Must match one of the sizes in the
+    # configured audience model")
     with pytest.raises(
         ConstructValidationError,
-        match=r"Scratch/P: invalid export_sizes\[0\].value=7000: an ABSOLUTE export size must "
-        r"be one of audience_size_bins \[10000, 50000, 100000\]",
+        match=rf"Scratch/P: invalid export_sizes\[0\]='{shown}': must be one of the configured "
+        r"audience model's sizes \(ABSOLUTE \[10000, 50000, 100000\]\)",
     ):
-        LookalikeAudiencePipeline(
-            stack,
-            "P",
-            training_data=_training(stack),
-            export_sizes=[AudienceExportSize(AudienceSizeType.ABSOLUTE, 7000)],
-        )
+        LookalikeAudiencePipeline(stack, "P", training_data=_training(stack), export_sizes=[export])

@@ -867,8 +867,8 @@ def test_fails_if_an_export_size_is_not_a_bin_of_the_configured_model(stack: cdk
     # WHEN a workflow exports 7000 THEN synth names the size and the bins
     with pytest.raises(
         ValueError,
-        match=r"Scratch/W: invalid export_sizes\[0\].value=7000: an ABSOLUTE export size must be "
-        r"one of the configured audience model's size bins \[10000, 50000, 100000\]",
+        match=r"Scratch/W: invalid export_sizes\[0\]='ABSOLUTE 7000': must be one of the "
+        r"configured audience model's sizes \(ABSOLUTE \[10000, 50000, 100000\]\)",
     ):
         AudienceGenerationWorkflow(
             stack,
