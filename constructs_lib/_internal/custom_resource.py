@@ -71,6 +71,14 @@ def check_role_trusts(scope: IConstruct, prop: str, role: RoleLike, principal: s
     """Reject a role defined in this app that the service it is passed to cannot assume (say a
     Bedrock role given where Clean Rooms ML assumes it); imported roles and ARNs are taken as
     they are."""
+    if isinstance(role, str) and not is_unresolved(role) and ("*" in role or "?" in role):
+        raise fail(
+            scope,
+            prop,
+            role,
+            "must name one role, without '*' or '?': it is passed to the service "
+            "(iam:PassRole), which takes one role",
+        )
     services = trusted_services(role)
     if services is None or principal in services:
         return
@@ -148,6 +156,8 @@ def check_tags(
             f"at most {MAX_USER_TAGS} tags (50 per object, one is the handler's owner tag)",
         )
     for key, value in tags.items():
+        if not isinstance(key, str):
+            raise fail(scope, "tags", key, "tag keys must be strings")
         if not is_unresolved(key) and key.lower().startswith("aws:"):
             raise fail(scope, "tags", key, "tag keys must not start with 'aws:' (reserved)")
         if key == contract.OWNER_TAG:

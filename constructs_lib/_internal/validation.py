@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import botocore.session
-from aws_cdk import Token
+from aws_cdk import Duration, Token
 from botocore.model import Shape
 from constructs import IConstruct
 
@@ -81,6 +81,27 @@ def check_int_range(
         raise fail(scope, prop, value, f"must be >= {minimum}")
     if maximum is not None and value > maximum:
         raise fail(scope, prop, value, f"must be <= {maximum}")
+
+
+def seconds_of(
+    scope: IConstruct, prop: str, duration: Duration, *, unit: int = 1, unit_name: str = "seconds"
+) -> int:
+    """A Duration the library computes with at synth time, in whole seconds: it must be a
+    literal (not a token known only at deploy time) and a whole number of ``unit`` seconds."""
+    if duration.is_unresolved():
+        raise fail(
+            scope,
+            prop,
+            duration.to_human_string(),
+            "must be a literal Duration (e.g. Duration.minutes(5)): the library computes with it "
+            "at synth time",
+        )
+    milliseconds = duration.to_milliseconds()
+    if milliseconds % (unit * 1000):
+        raise fail(
+            scope, prop, duration.to_human_string(), f"must be a whole number of {unit_name}"
+        )
+    return int(milliseconds // 1000)
 
 
 def check_prefix(scope: IConstruct, prop: str, prefix: str) -> None:
@@ -228,7 +249,9 @@ def _compiled(pattern: str) -> re.Pattern[str] | None:
     """The model's pattern as Python reads it; None for the few Python cannot (IAM's tag
     patterns use ``\\p{L}`` classes): those fields keep their length and enum checks."""
     try:
-        return re.compile(pattern, flags=re.DOTALL)
+        # The models' patterns are Java regular expressions, whose \\w, \\d and \\s match ASCII
+        # only (java.util.regex.Pattern); Python's match any Unicode letter without re.ASCII.
+        return re.compile(pattern, flags=re.DOTALL | re.ASCII)
     except re.error:
         return None
 

@@ -24,6 +24,7 @@ from .._internal.custom_resource import (
     new_custom_resource,
     role_arn_of,
 )
+from .._internal.props import check_props
 from .._internal.provider import CustomResourceProvider
 from .._internal.validation import check_api_value
 from ..foundation._key_policy import render, statements_json
@@ -126,6 +127,7 @@ class BatchInferenceJob(Construct):
         :param removal_policy: Default: ``RemovalPolicy.DESTROY`` (stops a running job).
         """
         super().__init__(scope, construct_id)
+        check_props(self, BatchInferenceJob.__init__, locals())
         key_id, key = key_parts(output_encryption_key)
         check_role_trusts(self, "role", role, defaults.BEDROCK_PRINCIPAL)
         role_arn = role_arn_of(role)
@@ -168,8 +170,24 @@ class BatchInferenceJob(Construct):
             ("job_name", "jobName", job_name),
             ("role", "roleArn", role_arn),
             ("model_id", "modelId", model_id),
-            ("input_s3_uri", "inputDataConfig", request["inputDataConfig"]),
-            ("output_s3_uri", "outputDataConfig", request["outputDataConfig"]),
+            ("input_s3_uri", "inputDataConfig.s3InputDataConfig.s3Uri", input_s3_uri),
+            ("input_format", "inputDataConfig.s3InputDataConfig.s3InputFormat", input_format.value),
+            (
+                "input_bucket_owner",
+                "inputDataConfig.s3InputDataConfig.s3BucketOwner",
+                input_bucket_owner,
+            ),
+            ("output_s3_uri", "outputDataConfig.s3OutputDataConfig.s3Uri", output_s3_uri),
+            (
+                "output_encryption_key",
+                "outputDataConfig.s3OutputDataConfig.s3EncryptionKeyId",
+                key_id,
+            ),
+            (
+                "output_bucket_owner",
+                "outputDataConfig.s3OutputDataConfig.s3BucketOwner",
+                output_bucket_owner,
+            ),
             ("vpc_config", "vpcConfig", request.get("vpcConfig")),
             ("timeout_duration_in_hours", "timeoutDurationInHours", timeout_duration_in_hours),
             ("client_request_token", "clientRequestToken", client_request_token),

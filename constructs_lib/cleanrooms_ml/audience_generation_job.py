@@ -20,6 +20,7 @@ from .._internal.custom_resource import (
     role_arn_of,
     validate_fields,
 )
+from .._internal.props import check_props
 from .._internal.validation import fail, is_unresolved
 from ..tracking.job_status import JobStatusTracker
 from .configured_audience_model import IConfiguredAudienceModel
@@ -114,6 +115,7 @@ class AudienceGenerationJob(Construct):
         :param removal_policy: Default: ``RemovalPolicy.DESTROY``.
         """
         super().__init__(scope, construct_id)
+        check_props(self, AudienceGenerationJob.__init__, locals())
         model_arn = (
             configured_audience_model
             if isinstance(configured_audience_model, str)

@@ -27,7 +27,8 @@ from .._internal.custom_resource import (
     to_request_value,
     validate_fields,
 )
-from .._internal.validation import check_int_range, fail, is_unresolved
+from .._internal.props import check_props
+from .._internal.validation import check_int_range, fail, is_unresolved, seconds_of
 from ..foundation._key_policy import audience_key_statements, require_key_statements
 from ..foundation.encryption_key import AudienceEncryptionKey, as_kms_key
 from ..tracking.job_status import JobStatusTracker
@@ -124,6 +125,7 @@ class AudienceModel(Construct):
             the class docstring). Default: 12 hours.
         """
         super().__init__(scope, construct_id)
+        check_props(self, AudienceModel.__init__, locals())
         dataset_arn = (
             training_dataset
             if isinstance(training_dataset, str)
@@ -177,7 +179,7 @@ class AudienceModel(Construct):
         check_int_range(
             self,
             "ready_timeout (seconds)",
-            int(self._ready_timeout.to_seconds()),
+            seconds_of(self, "ready_timeout", self._ready_timeout),
             minimum=60,
             maximum=_MAX_READY_TIMEOUT_SECONDS,
         )

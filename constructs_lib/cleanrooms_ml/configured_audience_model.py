@@ -22,6 +22,7 @@ from .._internal.custom_resource import (
     role_arn_of,
     validate_fields,
 )
+from .._internal.props import check_props
 from .._internal.validation import fail
 from .audience_model import AudienceModel, IAudienceModel
 
@@ -133,6 +134,7 @@ class ConfiguredAudienceModel(Construct):
         :param removal_policy: Default: ``RemovalPolicy.DESTROY``.
         """
         super().__init__(scope, construct_id)
+        check_props(self, ConfiguredAudienceModel.__init__, locals())
         model_arn = (
             audience_model if isinstance(audience_model, str) else audience_model.audience_model_arn
         )

@@ -20,6 +20,7 @@ from .._internal.custom_resource import (
     role_arn_of,
     validate_fields,
 )
+from .._internal.props import check_props
 from .._internal.validation import fail
 
 _OPERATION = "CreateTrainingDataset"
@@ -96,6 +97,7 @@ class TrainingDataset(Construct):
         :param tags: at most 49 user tags. Default: none.
         """
         super().__init__(scope, construct_id)
+        check_props(self, TrainingDataset.__init__, locals())
         for index, column in enumerate(columns):
             if not isinstance(column, TrainingDataColumn):
                 raise fail(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from aws_cdk import Annotations, ArnFormat, Duration, Stack
@@ -14,9 +15,10 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from .._internal.props import check_props
 from .._internal.provider import CustomResourceProvider
 from .._internal.state_machines import any_occurrence_alarm
-from .._internal.validation import fail
+from .._internal.validation import fail, is_unresolved, seconds_of
 from ..foundation._key_policy import (
     cloudwatch_alarms_key_statement,
     render,
@@ -85,6 +87,7 @@ class PipelineMonitoring(Construct):
         :param period: metric period of the dashboard and alarms, 1 min-1 day. Default: 5 min.
         """
         super().__init__(scope, construct_id)
+        check_props(self, PipelineMonitoring.__init__, locals())
         if alarm_topic is not None and create_alarm_topic:
             raise fail(
                 self,
@@ -100,7 +103,7 @@ class PipelineMonitoring(Construct):
                 "only applies to the topic created with create_alarm_topic=True",
             )
         self.period = period or Duration.minutes(5)
-        seconds = self.period.to_seconds()
+        seconds = seconds_of(self, "period", self.period)
         if not 60 <= seconds <= 86400 or seconds % 60:
             raise fail(self, "period (seconds)", seconds, "must be whole minutes, 1 min-1 day")
         self.tracker = JobStatusTracker.of(self)
@@ -120,6 +123,19 @@ class PipelineMonitoring(Construct):
         if self.alarm_topic is not None:
             for alarm in self.alarms:
                 alarm.add_alarm_action(actions.SnsAction(self.alarm_topic))
+        # "The name can contain only alphanumerics, dash (-), and underscore (_)" (PutDashboard,
+        # DashboardName, https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html)
+        if (
+            dashboard_name is not None
+            and not is_unresolved(dashboard_name)
+            and re.fullmatch(r"[A-Za-z0-9_-]{1,255}", dashboard_name) is None
+        ):
+            raise fail(
+                self,
+                "dashboard_name",
+                dashboard_name,
+                "must be 1-255 letters, digits, '-' or '_' (CloudWatch dashboard names)",
+            )
         self.dashboard = self._dashboard(dashboard_name or f"{Stack.of(self).stack_name}-audiences")
 
     # ---- alarms ---------------------------------------------------------------------------------

@@ -11,8 +11,10 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from .._internal.custom_resource import RoleLike
+from .._internal.custom_resource import RoleLike, role_arn_of
+from .._internal.props import check_props
 from .._internal.validation import (
+    check_api_value,
     check_disjoint_prefixes,
     check_prefix,
     fail,
@@ -33,7 +35,7 @@ from ..foundation._key_policy import (
 )
 from ..foundation.bedrock_role import BedrockBatchInferenceRole
 from ..foundation.cleanrooms_ml_role import CleanRoomsMlServiceRole, GlueTrainingTable
-from ..foundation.encryption_key import AudienceEncryptionKey
+from ..foundation.encryption_key import AudienceEncryptionKey, check_alias
 from ..foundation.seed_bucket import SeedAudienceBucket
 from ..workflows.audience_generation_workflow import (
     AudienceExportSize,
@@ -161,7 +163,28 @@ class LookalikeAudiencePipeline(Construct):
         :param tags: tags of the Clean Rooms ML objects and jobs. Default: none.
         """
         super().__init__(scope, construct_id)
+        check_props(self, LookalikeAudiencePipeline.__init__, locals())
         self._check_locations(seed_prefix, output_prefix, batch_inference)
+        # What the pipeline hands to the parts it creates, checked here so that an error names
+        # the pipeline's own property.
+        check_alias(self, "key_alias", key_alias)
+        check_api_value(
+            self,
+            "audience_size_bins",
+            list(audience_size_bins),
+            service="cleanroomsml",
+            operation="CreateConfiguredAudienceModel",
+            member="audienceSizeConfig.audienceSizeBins",
+        )
+        if cleanrooms_ml_role is not None:
+            check_api_value(
+                self,
+                "cleanrooms_ml_role",
+                role_arn_of(cleanrooms_ml_role),
+                service="cleanroomsml",
+                operation="CreateConfiguredAudienceModel",
+                member="outputConfig.roleArn",
+            )
         if configured_audience_model is None:
             check_export_sizes_match(self, export_sizes, audience_size_type, audience_size_bins)
         self._never_both(("encryption_key", encryption_key), ("key_alias", key_alias))

@@ -10,6 +10,7 @@ from constructs import Construct
 
 from .._internal import defaults
 from .._internal.bedrock_models import MODEL_WILDCARD_REASON, invoke_model_grants
+from .._internal.props import check_props
 from .._internal.service_role import ServiceRoleConstruct, TrustConditions
 from .encryption_key import AudienceEncryptionKey, as_kms_key
 
@@ -65,6 +66,7 @@ class BedrockBatchInferenceRole(ServiceRoleConstruct):
             ``BatchInferenceJob`` or workflow step using this role adds its model itself).
         """
         super().__init__(scope, construct_id)
+        check_props(self, BedrockBatchInferenceRole.__init__, locals())
         self._init_role(
             principal=defaults.BEDROCK_PRINCIPAL,
             arn_service=defaults.BEDROCK_ARN_SERVICE,

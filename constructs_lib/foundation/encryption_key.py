@@ -5,11 +5,24 @@ from __future__ import annotations
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from .._internal import defaults
-from .._internal.validation import check_api_value, fail, is_unresolved
+from .._internal.props import check_props
+from .._internal.validation import check_api_value, fail, is_unresolved, seconds_of
 from ._key_policy import audience_key_statements, require_key_statements
+
+
+def check_alias(scope: IConstruct, prop: str, alias: str | None) -> None:
+    """A KMS alias name: ``alias/<name>``, not under the ``alias/aws/`` prefix AWS reserves,
+    within ``CreateAlias``'s limits."""
+    if alias is None or is_unresolved(alias):
+        return
+    if not alias.startswith("alias/") or alias == "alias/":
+        raise fail(scope, prop, alias, "must start with 'alias/' followed by a name")
+    if alias.startswith("alias/aws/"):
+        raise fail(scope, prop, alias, "the prefix 'alias/aws/' is reserved for AWS")
+    check_api_value(scope, prop, alias, service="kms", operation="CreateAlias", member="AliasName")
 
 
 class AudienceEncryptionKey(Construct):
@@ -57,28 +70,24 @@ class AudienceEncryptionKey(Construct):
             Default: True.
         """
         super().__init__(scope, construct_id)
-        if alias is not None and not is_unresolved(alias):
-            if not alias.startswith("alias/") or alias == "alias/":
-                raise fail(self, "alias", alias, "must start with 'alias/' followed by a name")
-            if alias.startswith("alias/aws/"):
-                raise fail(self, "alias", alias, "the prefix 'alias/aws/' is reserved for AWS")
-            check_api_value(
-                self, "alias", alias, service="kms", operation="CreateAlias", member="AliasName"
-            )
+        check_props(self, AudienceEncryptionKey.__init__, locals())
+        check_alias(self, "alias", alias)
         rotation = rotation_period or defaults.KEY_ROTATION_PERIOD
-        if not rotation.is_unresolved() and not 90 <= rotation.to_days() <= 2560:
+        days = seconds_of(self, "rotation_period", rotation, unit=86400, unit_name="days") // 86400
+        if not 90 <= days <= 2560:
             raise fail(
                 self,
                 "rotation_period",
-                f"{rotation.to_days()} days",
+                f"{days} days",
                 "must be between 90 and 2560 days (KMS RotationPeriodInDays)",
             )
         window = pending_window or defaults.KEY_PENDING_WINDOW
-        if not window.is_unresolved() and not 7 <= window.to_days() <= 30:
+        days = seconds_of(self, "pending_window", window, unit=86400, unit_name="days") // 86400
+        if not 7 <= days <= 30:
             raise fail(
                 self,
                 "pending_window",
-                f"{window.to_days()} days",
+                f"{days} days",
                 "must be between 7 and 30 days (KMS PendingWindowInDays)",
             )
 

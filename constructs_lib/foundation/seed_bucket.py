@@ -18,6 +18,7 @@ from .._internal.permissions import (
     S3_WRITE_OBJECTS,
     object_pattern,
 )
+from .._internal.props import check_props
 from .._internal.validation import check_int_range, fail, is_unresolved
 from .encryption_key import AudienceEncryptionKey, as_kms_key
 
@@ -77,6 +78,7 @@ class SeedAudienceBucket(Construct):
             Default: ``RemovalPolicy.RETAIN``.
         """
         super().__init__(scope, construct_id)
+        check_props(self, SeedAudienceBucket.__init__, locals())
         # Deliver access logs through a bucket policy, never ACLs (ACLs are disabled on the log
         # bucket), whatever the app's feature flags: context set here applies to this subtree.
         self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)

@@ -20,9 +20,10 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct, IConstruct
 
 from .._internal import contract
+from .._internal.props import check_props
 from .._internal.provider import CustomResourceProvider, remember
 from .._internal.state_machines import failure_alarm, logged_state_machine
-from .._internal.validation import check_int_range, fail
+from .._internal.validation import check_int_range, fail, seconds_of
 from .bedrock_rule import bedrock_rule
 from .fragments.continue_as_new import ContinueAsNew
 from .fragments.event_path import BedrockEventPath
@@ -113,6 +114,7 @@ class JobStatusTracker(Construct):
             (a 24 h job then costs at most 42 polls + 1 call per event).
         """
         super().__init__(scope, construct_id)
+        check_props(self, JobStatusTracker.__init__, locals())
         stack = Stack.of(self)
         if any(isinstance(c, JobStatusTracker) and c is not self for c in stack.node.children):
             raise fail(
@@ -123,9 +125,9 @@ class JobStatusTracker(Construct):
                 "model or job, and only once",
             )
         remember(stack, _CACHE_ATTRIBUTE, self)
-        initial = (initial_interval or Duration.seconds(30)).to_seconds()
-        maximum = (max_interval or Duration.minutes(5)).to_seconds()
-        overall = (timeout or Duration.days(8)).to_seconds()
+        initial = seconds_of(self, "initial_interval", initial_interval or Duration.seconds(30))
+        maximum = seconds_of(self, "max_interval", max_interval or Duration.minutes(5))
+        overall = seconds_of(self, "timeout", timeout or Duration.days(8))
         check_int_range(self, "initial_interval (seconds)", int(initial), minimum=1, maximum=3600)
         check_int_range(self, "max_interval (seconds)", int(maximum), minimum=1, maximum=3600)
         if maximum < initial:
@@ -149,7 +151,9 @@ class JobStatusTracker(Construct):
         self.schedule = poll_schedule(int(initial), backoff_rate, int(maximum))
         self.max_polls = max_polls(self.schedule, int(overall))
         self.bedrock_events = bedrock_events
-        fallback = int((bedrock_fallback_interval or Duration.minutes(35)).to_seconds())
+        fallback = seconds_of(
+            self, "bedrock_fallback_interval", bedrock_fallback_interval or Duration.minutes(35)
+        )
         check_int_range(
             self, "bedrock_fallback_interval (seconds)", fallback, minimum=60, maximum=7200
         )

@@ -22,6 +22,7 @@ from constructs import Construct
 
 from .._internal.custom_resource import RoleLike, role_arn_of
 from .._internal.grants import ManagedPolicyGrantee
+from .._internal.props import check_props
 from .._internal.provider import CustomResourceProvider
 from .._internal.state_machines import failure_alarm, logged_state_machine
 from .._internal.validation import check_api_value
@@ -40,6 +41,7 @@ from .props import (
     check_durations,
     check_generation_props,
     check_job_names,
+    check_state_machine_name,
     input_check_settings,
     model_sizes_of,
 )
@@ -142,6 +144,7 @@ class AudienceGenerationWorkflow(Construct):
         :param state_machine_name: Default: derived from the construct path.
         """
         super().__init__(scope, construct_id)
+        check_props(self, AudienceGenerationWorkflow.__init__, locals())
         self.tracker = JobStatusTracker.of(self)
         provider = CustomResourceProvider.of(self)
         model_arn = (
@@ -175,6 +178,7 @@ class AudienceGenerationWorkflow(Construct):
             operation="CreateStateMachine",
             member="name",
         )
+        check_state_machine_name(self, self.state_machine_name)
         self.event_bus = event_bus or events.EventBus.from_event_bus_name(
             self, "DefaultBus", "default"
         )

@@ -3,6 +3,7 @@ synth-time checks of its properties (plain functions, so each reads on its own).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from .._internal.validation import (
     check_prefix,
     fail,
     is_unresolved,
+    seconds_of,
 )
 from ..bedrock.batch_inference_job import BatchVpcConfig, ModelInvocationType, S3InputFormat
 from ..cleanrooms_ml.configured_audience_model import AudienceSizeType
@@ -243,14 +245,35 @@ def check_job_names(
             ) from None
 
 
+#: The characters a state machine name may hold, as CDK checks them before Step Functions
+#: ("CreateStateMachine", name: no whitespace, brackets, wildcards or special characters,
+#: https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html).
+_STATE_MACHINE_NAME = re.compile(r"[a-zA-Z0-9+!@.()=_'-]{1,80}")
+
+
+def check_state_machine_name(scope: Construct, name: str) -> None:
+    if not is_unresolved(name) and _STATE_MACHINE_NAME.fullmatch(name) is None:
+        raise fail(
+            scope,
+            "state_machine_name",
+            name,
+            "must be 1-80 letters, digits or + ! @ . ( ) = _ ' - (no spaces)",
+        )
+
+
 def check_durations(
     scope: Construct, timeout: Duration | None, quota_wait: Duration | None
 ) -> tuple[int, int]:
     """A run's limit (1 h-1 year; default 10 days) and its average wait for quota (1 minute to
     that limit; default 12 hours), in seconds."""
-    overall = int((timeout or Duration.days(10)).to_seconds())
+    overall = seconds_of(scope, "timeout", timeout or Duration.days(10))
     check_int_range(scope, "timeout (seconds)", overall, minimum=3600, maximum=365 * 86400)
-    wait = int((quota_wait or Duration.hours(12)).to_seconds())
+    # the default wait is 12 hours, or the run's whole timeout when that is shorter
+    wait = (
+        seconds_of(scope, "quota_wait", quota_wait)
+        if quota_wait is not None
+        else min(12 * 3600, overall)
+    )
     check_int_range(scope, "quota_wait (seconds)", wait, minimum=60, maximum=overall)
     return overall, wait
 

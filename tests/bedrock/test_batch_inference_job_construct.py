@@ -126,8 +126,11 @@ def test_job_waits_for_its_role(synthesized: Synthesized) -> None:
         ({"timeout_duration_in_hours": 169}, "timeout_duration_in_hours=169: must be <= 168"),
         ({"job_name": "bad name"}, "job_name='bad name': must be 1-63 letters or digits"),
         ({"model_id": "not a model!"}, "model_id='not a model!': must be a Bedrock model id"),
-        ({"input_s3_uri": "https://bucket/in/"}, r"input_s3_uri\.s3InputDataConfig\.s3Uri"),
-        ({"output_s3_uri": "s3://B/out/"}, r"output_s3_uri\.s3OutputDataConfig\.s3Uri"),
+        (
+            {"input_s3_uri": "https://bucket/in/"},
+            r"input_s3_uri=.https://bucket/in/.: must be an S3 URI",
+        ),
+        ({"output_s3_uri": "s3://B/out/"}, r"output_s3_uri=.s3://B/out/.: must be an S3 URI"),
         ({"vpc_config": BatchVpcConfig([], ["sg-1"])}, "at least 1 items"),
         ({"client_request_token": "bad token!"}, "client_request_token='bad token!'"),
         ({"tags": {"aws:x": "1"}}, "must not start with 'aws:'"),
