@@ -97,8 +97,25 @@ def _fits(value: Any, hint: type) -> bool:
     if hint is float:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if getattr(hint, "_is_protocol", False):
-        return not isinstance(value, _PLAIN)
+        return not isinstance(value, _PLAIN) and _has_members(value, _members(hint))
     return isinstance(value, hint)
+
+
+@functools.cache
+def _members(protocol: type) -> tuple[str, ...]:
+    """The attributes an interface itself declares (``role_arn``, ``grant_pass_role``... of
+    ``iam.IRole``): what an object must have to be one."""
+    return tuple(n for n in vars(protocol) if not n.startswith("_"))
+
+
+def _has_members(value: Any, names: tuple[str, ...]) -> bool:
+    """``value`` has every one of ``names``, found without calling into jsii: in its class, or
+    (for an object CDK returns as an interface, such as an imported role) in a delegate."""
+    found = set(dir(value))
+    delegates = vars(value).get("_delegates", ()) if hasattr(value, "__dict__") else ()
+    for delegate in delegates:
+        found.update(dir(delegate))
+    return all(name in found for name in names)
 
 
 def _union(value: Any, args: tuple[Any, ...], path: str) -> tuple[str, Any, str] | None:

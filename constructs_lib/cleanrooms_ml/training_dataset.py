@@ -147,6 +147,12 @@ class TrainingDataset(Construct):
                 f"column; missing {sorted(t.value for t in missing)}",
             )
         check_tags(self, tags, _OPERATION)
+        # The L1 resource's Tag takes a Value of 1-256 characters, though the API allows 0: the
+        # CloudFormation resource schema of AWS::CleanRoomsML::TrainingDataset (Tag.Value,
+        # minLength 1), which cfn-lint checks (E3033).
+        for key, value in (tags or {}).items():
+            if value == "":
+                raise fail(self, f"tags[{key!r}]", value, "must have 1-256 characters here")
         self.resource = cleanroomsml.CfnTrainingDataset(
             self,
             "Resource",

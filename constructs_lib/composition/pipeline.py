@@ -11,7 +11,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from .._internal.custom_resource import RoleLike, role_arn_of
+from .._internal import defaults
+from .._internal.custom_resource import RoleLike, check_role_trusts, role_arn_of
 from .._internal.props import check_props
 from .._internal.validation import (
     check_api_value,
@@ -177,6 +178,9 @@ class LookalikeAudiencePipeline(Construct):
             member="audienceSizeConfig.audienceSizeBins",
         )
         if cleanrooms_ml_role is not None:
+            check_role_trusts(
+                self, "cleanrooms_ml_role", cleanrooms_ml_role, defaults.CLEAN_ROOMS_ML_PRINCIPAL
+            )
             check_api_value(
                 self,
                 "cleanrooms_ml_role",

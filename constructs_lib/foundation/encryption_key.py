@@ -72,6 +72,14 @@ class AudienceEncryptionKey(Construct):
         super().__init__(scope, construct_id)
         check_props(self, AudienceEncryptionKey.__init__, locals())
         check_alias(self, "alias", alias)
+        check_api_value(
+            self,
+            "description",
+            description,
+            service="kms",
+            operation="CreateKey",
+            member="Description",
+        )
         rotation = rotation_period or defaults.KEY_ROTATION_PERIOD
         days = seconds_of(self, "rotation_period", rotation, unit=86400, unit_name="days") // 86400
         if not 90 <= days <= 2560:

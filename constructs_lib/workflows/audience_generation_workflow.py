@@ -41,6 +41,7 @@ from .props import (
     check_durations,
     check_generation_props,
     check_job_names,
+    check_no_substitution,
     check_state_machine_name,
     input_check_settings,
     model_sizes_of,
@@ -197,6 +198,29 @@ class AudienceGenerationWorkflow(Construct):
         )
         if batch_inference is not None:
             check_batch_inference(self, batch_inference)
+        check_no_substitution(
+            self,
+            [
+                ("job_name_prefix", job_name_prefix),
+                ("seed_prefix", seed_prefix),
+                ("description", description),
+                ("tags", tags),
+            ]
+            + (
+                []
+                if batch_inference is None
+                else [
+                    (f"batch_inference.{name}", getattr(batch_inference, name))
+                    for name in (
+                        "model_id",
+                        "input_s3_uri",
+                        "output_s3_uri",
+                        "output_encryption_key",
+                        "tags",
+                    )
+                ]
+            ),
+        )
         check_job_names(
             self,
             job_name_prefix=job_name_prefix,

@@ -237,6 +237,13 @@ def check_job_names(
                 scope, "job_name_prefix", value, service=service, operation=operation, member=member
             )
         except ConstructValidationError as error:
+            if what == "Bedrock output location" and error.rule.startswith("must have at most"):
+                raise fail(
+                    scope,
+                    "batch_inference.output_s3_uri",
+                    batch_inference.output_s3_uri if batch_inference else None,
+                    f"leaves no room for each run's folder: {value!r} {error.rule}",
+                ) from None
             raise fail(
                 scope,
                 "job_name_prefix",
@@ -259,6 +266,18 @@ def check_state_machine_name(scope: Construct, name: str) -> None:
             name,
             "must be 1-80 letters, digits or + ! @ . ( ) = _ ' - (no spaces)",
         )
+
+
+def check_no_substitution(scope: Construct, fields: Sequence[tuple[str, object]]) -> None:
+    """Text that lands in the state machine's definition must not hold ``${``: CloudFormation
+    tooling reads it as a substitution there (cfn-lint E1029)."""
+    for prop, value in fields:
+        if isinstance(value, Mapping):
+            check_no_substitution(scope, [(f"{prop}[{k!r}]", v) for k, v in value.items()])
+        elif isinstance(value, (list, tuple)):
+            check_no_substitution(scope, [(f"{prop}[{i}]", v) for i, v in enumerate(value)])
+        elif isinstance(value, str) and not is_unresolved(value) and "${" in value:
+            raise fail(scope, prop, value, "must not contain '${' (it lands in the definition)")
 
 
 def check_durations(
@@ -298,6 +317,11 @@ def check_batch_inference(scope: Construct, step: BatchInferenceStep) -> None:
             "batch_inference.timeout_duration_in_hours",
             "timeoutDurationInHours",
             step.timeout_duration_in_hours,
+        ),
+        (
+            "batch_inference.output_encryption_key",
+            "outputDataConfig.s3OutputDataConfig.s3EncryptionKeyId",
+            step.output_encryption_key if isinstance(step.output_encryption_key, str) else None,
         ),
     ):
         check_api_value(
