@@ -11,13 +11,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from .._internal import defaults
-from .._internal.custom_resource import RoleLike, check_role_trusts, role_arn_of
+from .._internal.custom_resource import RoleLike
 from .._internal.props import check_props
 from .._internal.validation import (
-    check_api_value,
-    check_disjoint_prefixes,
-    check_prefix,
     fail,
 )
 from ..cleanrooms_ml.audience_model import AudienceModel, IAudienceModel, Timestamp
@@ -36,14 +32,14 @@ from ..foundation._key_policy import (
 )
 from ..foundation.bedrock_role import BedrockBatchInferenceRole
 from ..foundation.cleanrooms_ml_role import CleanRoomsMlServiceRole, GlueTrainingTable
-from ..foundation.encryption_key import AudienceEncryptionKey, check_alias
+from ..foundation.encryption_key import AudienceEncryptionKey
 from ..foundation.seed_bucket import SeedAudienceBucket
 from ..workflows.audience_generation_workflow import (
     AudienceExportSize,
     AudienceGenerationWorkflow,
     BatchInferenceStep,
 )
-from ..workflows.props import check_export_sizes_match
+from ._checks import check_handed_down
 from .monitoring import PipelineMonitoring
 
 
@@ -165,32 +161,17 @@ class LookalikeAudiencePipeline(Construct):
         """
         super().__init__(scope, construct_id)
         check_props(self, LookalikeAudiencePipeline.__init__, locals())
-        self._check_locations(seed_prefix, output_prefix, batch_inference)
-        # What the pipeline hands to the parts it creates, checked here so that an error names
-        # the pipeline's own property.
-        check_alias(self, "key_alias", key_alias)
-        check_api_value(
+        check_handed_down(
             self,
-            "audience_size_bins",
-            list(audience_size_bins),
-            service="cleanroomsml",
-            operation="CreateConfiguredAudienceModel",
-            member="audienceSizeConfig.audienceSizeBins",
+            seed_prefix=seed_prefix,
+            output_prefix=output_prefix,
+            batch_inference=batch_inference,
+            key_alias=key_alias,
+            audience_size_type=audience_size_type,
+            audience_size_bins=audience_size_bins,
+            cleanrooms_ml_role=cleanrooms_ml_role,
+            export_sizes=export_sizes if configured_audience_model is None else None,
         )
-        if cleanrooms_ml_role is not None:
-            check_role_trusts(
-                self, "cleanrooms_ml_role", cleanrooms_ml_role, defaults.CLEAN_ROOMS_ML_PRINCIPAL
-            )
-            check_api_value(
-                self,
-                "cleanrooms_ml_role",
-                role_arn_of(cleanrooms_ml_role),
-                service="cleanroomsml",
-                operation="CreateConfiguredAudienceModel",
-                member="outputConfig.roleArn",
-            )
-        if configured_audience_model is None:
-            check_export_sizes_match(self, export_sizes, audience_size_type, audience_size_bins)
         self._never_both(("encryption_key", encryption_key), ("key_alias", key_alias))
         upstream = training_dataset or audience_model or configured_audience_model
         if training_data is not None and upstream is not None:
@@ -318,32 +299,6 @@ class LookalikeAudiencePipeline(Construct):
         if alarms:
             purposes.append("CloudWatch encrypts alarm notifications to the alarm topic with it")
         require_key_statements(self, key, statements, "encryption_key", "; ".join(purposes))
-
-    def _check_locations(
-        self,
-        seed_prefix: str,
-        output_prefix: str,
-        batch_inference: BatchInferenceSettings | BatchInferenceStep | None,
-    ) -> None:
-        """The pipeline's folders in its one bucket, checked here so that an error names the
-        pipeline's own properties rather than those of the roles it passes them to."""
-        locations = [("seed_prefix", seed_prefix), ("output_prefix", output_prefix)]
-        if isinstance(batch_inference, BatchInferenceSettings):
-            locations += [
-                ("batch_inference.input_prefix", batch_inference.input_prefix),
-                ("batch_inference.output_prefix", batch_inference.output_prefix),
-            ]
-        for prop, prefix in locations:
-            check_prefix(self, prop, prefix)
-            if prefix == "":
-                raise fail(
-                    self,
-                    prop,
-                    prefix,
-                    "must be a folder such as 'seeds/': the pipeline keeps seeds, audiences "
-                    "and Bedrock files apart in one bucket",
-                )
-        check_disjoint_prefixes(self, [(prop, "bucket", prefix) for prop, prefix in locations])
 
     def _never_both(self, given: tuple[str, object], other: tuple[str, object]) -> None:
         if given[1] is not None and other[1] is not None:
