@@ -141,7 +141,7 @@ class AudienceGenerationWorkflow(Construct):
             generation jobs, 20 export jobs, Bedrock's batch jobs per model) keeps retrying
             before the run ends as CALL_FAILED; retries wait 1 minute doubling to 15 minutes,
             with full jitter, so a burst of seed files queues instead of failing. 1 minute to
-            the run's ``timeout``. Default: 12 hours.
+            the run's ``timeout``. Default: 12 hours, or ``timeout`` when that is shorter.
         :param state_machine_name: Default: derived from the construct path.
         """
         super().__init__(scope, construct_id)
