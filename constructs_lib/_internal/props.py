@@ -136,7 +136,11 @@ def _sequence(value: Any, args: tuple[Any, ...], path: str) -> tuple[str, Any, s
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
         return (path, value, f"a list of {describe(item)}")
     if len(value) == 1 and isinstance(value[0], str) and is_unresolved(value):
-        return None  # an encoded list token
+        # an encoded list token: its items are strings known at deploy time, so it stands only
+        # for a list of strings (not of value classes the library reads at synth time)
+        if item is Any or _mismatch("text", item, path) is None:
+            return None
+        return (path, value, f"a list of {describe(item)} (a list token holds only strings)")
     for index, element in enumerate(value):
         problem = _mismatch(element, item, f"{path}[{index}]")
         if problem is not None:

@@ -7,10 +7,11 @@ rejected with a ``ValueError`` naming ``Fuzz/Subject`` and the property, or synt
 four cdk-nag packs into a template that passes cfn-lint. Anything else is a library defect; known
 ones wait in ``KNOWN_DEFECTS`` for their fix.
 
-Profiles: the default (CI) profile is derandomized (the same cases on every run), runs a few dozen
-cases per construct, synthesizes at most ``CI_SYNTH_CAP`` of those that build, and re-runs the
-reproduction of one known defect per construct. For a long run outside CI (an hour or two),
-``HYPOTHESIS_PROFILE=fuzz`` draws 300 cases per construct at random, synthesizes every case that
+Each (construct, property) pair is a test of its own, so every property is fuzzed in every run.
+Profiles: the default (CI) profile is derandomized (the same cases on every run), runs 3 cases per
+property, synthesizes at most ``CI_SYNTH_CAP`` of each construct's cases that build, and re-runs
+the reproduction of one known defect per construct. For a long run outside CI (about an hour),
+``HYPOTHESIS_PROFILE=fuzz`` draws 40 cases per property at random, synthesizes every case that
 builds, and re-runs every known defect's reproduction (a fixed one fails: remove its entry)::
 
     HYPOTHESIS_PROFILE=fuzz pytest -q -p no:cacheprovider tests/checks/test_fuzz_public_api.py
@@ -58,11 +59,17 @@ _HEALTH = [
     HealthCheck.data_too_large,
     HealthCheck.filter_too_much,
 ]
+#: Cases per (construct, property): every property is fuzzed in every run.
 settings.register_profile(
-    CI_PROFILE, deadline=None, derandomize=True, database=None, suppress_health_check=_HEALTH
+    CI_PROFILE,
+    max_examples=3,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=_HEALTH,
 )
 settings.register_profile(
-    FUZZ_PROFILE, max_examples=300, deadline=None, suppress_health_check=_HEALTH
+    FUZZ_PROFILE, max_examples=40, deadline=None, suppress_health_check=_HEALTH
 )
 PROFILE = FUZZ_PROFILE if os.environ.get("HYPOTHESIS_PROFILE") == FUZZ_PROFILE else CI_PROFILE
 #: Cases synthesized per construct in the CI profile (the fuzz profile synthesizes them all).
@@ -125,7 +132,7 @@ def test_every_public_construct_is_fuzzed() -> None:
 def test_every_prop_of_every_public_construct_is_fuzzed() -> None:
     for subject in SUBJECTS:
         # GIVEN a construct's keyword properties
-        parameters = inspect.signature(subject.construct.__init__).parameters
+        parameters = inspect.signature(vars(subject.construct)["__init__"]).parameters
         props = {p for p, v in parameters.items() if v.kind is inspect.Parameter.KEYWORD_ONLY}
         # WHEN we list the properties its cases set
         fuzzed = {Mutation(p, None).top for p in subject.props}
@@ -153,18 +160,22 @@ def test_every_field_of_every_public_value_class_is_fuzzed() -> None:
 # ---- the property ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("subject", SUBJECTS, ids=lambda s: s.name)
+_PROPS = [(subject, name) for subject in SUBJECTS for name in sorted(subject.props)]
+
+
+@pytest.mark.parametrize(
+    ("subject", "prop_name"), _PROPS, ids=[f"{s.name}.{name}" for s, name in _PROPS]
+)
 def test_public_construct_rejects_cleanly_or_synthesizes(
-    subject: Subject, lint_dir: Path, tmp_path: Path
+    subject: Subject, prop_name: str, lint_dir: Path, tmp_path: Path
 ) -> None:
     profile = settings.get_profile(PROFILE)
-    examples = subject.examples if PROFILE == CI_PROFILE else profile.max_examples
     cap = CI_SYNTH_CAP if PROFILE == CI_PROFILE else None
-    tally = _TALLIES[subject.name] = Tally()
+    tally = _TALLIES.setdefault(subject.name, Tally())
 
-    # GIVEN the construct's baseline with one property set to a generated value
-    @settings(profile, max_examples=examples)
-    @given(mutation=subject.mutations())
+    # GIVEN the construct's baseline with this property set to a generated value
+    @settings(profile)
+    @given(mutation=subject.mutations(prop_name))
     def case(mutation: Mutation) -> None:
         # WHEN it is built (and, if that succeeds, synthesized with cdk-nag)
         # THEN it is rejected with a ValueError naming the path and the property, or its
