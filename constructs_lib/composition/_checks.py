@@ -4,7 +4,6 @@ that an error names the pipeline's own property rather than a child's."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from constructs import Construct
 
@@ -13,10 +12,7 @@ from .._internal.custom_resource import RoleLike, check_role_trusts, role_arn_of
 from .._internal.validation import check_api_value, check_disjoint_prefixes, check_prefix, fail
 from ..cleanrooms_ml.configured_audience_model import AudienceSizeType
 from ..foundation.encryption_key import check_alias
-from ..workflows.props import AudienceExportSize, BatchInferenceStep, check_export_sizes_match
-
-if TYPE_CHECKING:
-    from .pipeline import BatchInferenceSettings
+from ..workflows.props import AudienceExportSize, check_export_sizes_match
 
 
 def check_handed_down(
@@ -24,7 +20,7 @@ def check_handed_down(
     *,
     seed_prefix: str,
     output_prefix: str,
-    batch_inference: BatchInferenceSettings | BatchInferenceStep | None,
+    batch_prefixes: tuple[str, str] | None,
     key_alias: str | None,
     audience_size_type: AudienceSizeType,
     audience_size_bins: Sequence[int],
@@ -33,7 +29,7 @@ def check_handed_down(
 ) -> None:
     """What the pipeline hands to the parts it creates, checked on the pipeline, so that an
     error names the pipeline's own property rather than a child's."""
-    check_locations(scope, seed_prefix, output_prefix, batch_inference)
+    check_locations(scope, seed_prefix, output_prefix, batch_prefixes)
     check_alias(scope, "key_alias", key_alias)
     check_api_value(
         scope,
@@ -63,16 +59,14 @@ def check_locations(
     scope: Construct,
     seed_prefix: str,
     output_prefix: str,
-    batch_inference: BatchInferenceSettings | BatchInferenceStep | None,
+    batch_prefixes: tuple[str, str] | None,
 ) -> None:
     """The pipeline's folders in its one bucket: plain folders, none inside another."""
     locations = [("seed_prefix", seed_prefix), ("output_prefix", output_prefix)]
-    from .pipeline import BatchInferenceSettings
-
-    if isinstance(batch_inference, BatchInferenceSettings):
+    if batch_prefixes is not None:  # a Bedrock step in the pipeline's own bucket
         locations += [
-            ("batch_inference.input_prefix", batch_inference.input_prefix),
-            ("batch_inference.output_prefix", batch_inference.output_prefix),
+            ("batch_inference.input_prefix", batch_prefixes[0]),
+            ("batch_inference.output_prefix", batch_prefixes[1]),
         ]
     for prop, prefix in locations:
         check_prefix(scope, prop, prefix)

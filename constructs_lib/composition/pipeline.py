@@ -165,7 +165,9 @@ class LookalikeAudiencePipeline(Construct):
             self,
             seed_prefix=seed_prefix,
             output_prefix=output_prefix,
-            batch_inference=batch_inference,
+            batch_prefixes=(batch_inference.input_prefix, batch_inference.output_prefix)
+            if isinstance(batch_inference, BatchInferenceSettings)
+            else None,
             key_alias=key_alias,
             audience_size_type=audience_size_type,
             audience_size_bins=audience_size_bins,
