@@ -114,3 +114,14 @@ def test_the_input_check_states_rules_in_the_words_of_the_synth_time_check() -> 
     for shape_name, words in workflow_input.RULE_WORDS.items():
         assert RULES[("cleanroomsml", shape_name)].words == words, shape_name
     assert workflow_input.MAX_QUOTED_PATTERN == 80
+
+
+def test_a_broken_pattern_is_stated_in_words_or_quoted_only_when_short() -> None:
+    # GIVEN a shape with words, a short pattern and a long one (over MAX_QUOTED_PATTERN)
+    long_pattern = "x" * (workflow_input.MAX_QUOTED_PATTERN + 1)
+    # THEN the words, the short pattern, or only the shape's name
+    assert workflow_input._broken_pattern("UUID", "[0-9a-f-]+").startswith("must be a UUID")
+    assert workflow_input._broken_pattern("Hash", "[0-9a-f]+") == (
+        "does not match the pattern [0-9a-f]+"
+    )
+    assert workflow_input._broken_pattern("ModelId", long_pattern) == "is not a valid ModelId"
