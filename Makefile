@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine (Python 3.11, npm, no AWS account, no Docker):
-#   make synth   -> sets up, then synthesizes app.py into cdk.out/ (cdk-nag gate included)
-#   make test    -> sets up, then runs ruff, mypy --strict and the whole pytest suite
+#   make synth   -> installs what synth needs (runtime packages, Node, the CDK CLI), then
+#                   synthesizes app.py into cdk.out/ (cdk-nag gate included, one line per pack)
+#   make test    -> also installs the test tools, then ruff, mypy --strict and the whole suite
 # Set-up is incremental: each environment is rebuilt only when its pin file changes.
 
 SHELL := /bin/bash
@@ -18,18 +19,26 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup synth test lint models lock clean snapshots
+.PHONY: help setup synth test lint models lock clean snapshots docs dist
 
 help:
 	@echo "make synth   synthesize the example app into cdk.out/ (runs the cdk-nag packs)"
 	@echo "make test    ruff + mypy --strict + the whole test suite"
+	@echo "make docs    API reference from the docstrings into build/api/ (fails on warnings)"
+	@echo "make dist    wheel and sdist into dist/"
 	@echo "make snapshots  refresh tests/snapshots/ after an intended template change (review the diff)"
 	@echo "make models  refresh lambda/models/ from the pinned botocore (after bumping it)"
 	@echo "make lock    re-freeze constraints*.txt after changing a requirements file"
 	@echo "make clean   remove generated output (keeps the environments)"
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+# What synth needs: the library's runtime dependencies only.
+$(VENV)/.runtime: requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements.txt -c constraints.txt 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	touch $@
+
+# What the tests, lint, docs and dist need on top.
+$(VENV)/.installed: $(VENV)/.runtime requirements-dev.txt
 	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements-dev.txt -c constraints.txt 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 	touch $@
 
@@ -44,9 +53,10 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed
 
-synth: $(VENV)/.installed node_modules/.installed
+synth: $(VENV)/.runtime node_modules/.installed
 	cdk synth --quiet
-	@echo "Synthesized into cdk.out/ (cdk-nag acknowledgments: cdk.out/validation-report.json)"
+	python -m constructs_lib.foundation.compliance_summary cdk.out/validation-report.json
+	@echo "Synthesized into cdk.out/ (the findings in full: cdk.out/validation-report.json)"
 
 PY_SOURCES := constructs_lib tests app.py scripts examples $(wildcard lambda/*.py) $(wildcard bench/*.py)
 TYPED_SOURCES := constructs_lib app.py scripts $(wildcard lambda/*.py)
@@ -59,6 +69,17 @@ lint: $(VENV)/.installed
 
 test: setup lint
 	pytest -n 2 --dist loadfile -p tests.sfn_coverage --sfn-coverage
+
+docs: $(VENV)/.installed
+	python scripts/build_docs.py --output build/api
+
+# Wheel and sdist, built with the pinned setuptools; a build that warns fails (log: build/dist.log).
+dist: $(VENV)/.installed
+	rm -rf dist && mkdir -p build
+	env -u PYTHONDONTWRITEBYTECODE python -m build --no-isolation --outdir dist . > build/dist.log 2>&1 \
+	  || { cat build/dist.log; exit 1; }
+	@if grep -i "warning" build/dist.log; then echo "make dist: the build warned, see build/dist.log"; exit 1; fi
+	@ls -1 dist
 
 snapshots: $(VENV)/.installed node_modules/.installed
 	UPDATE_SNAPSHOTS=1 pytest -q -p no:cacheprovider tests/checks/test_snapshots.py
@@ -75,4 +96,4 @@ lock: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 	  $(CHECKOV_VENV)/bin/pip freeze --disable-pip-version-check; } > constraints-checkov.txt
 
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf cdk.out build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
