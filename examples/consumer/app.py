@@ -1,8 +1,21 @@
 #!/usr/bin/env python3
 """A team's own CDK app that reuses the library: one stack with a lookalike-audience pipeline
-over the team's existing training table, plus the team's own resources around it."""
+over the team's existing training table, plus the team's own resources around it.
+
+Copy this folder to start a project (README.md has the commands). Context settings:
+
+- ``audienceModelArn`` (or the environment variable ``AUDIENCE_MODEL_ARN``, which CI sets from
+  a repository variable): an audience model trained elsewhere (another stack, another team, by
+  hand). Given, the stack uses it instead of training one, so no deploy waits for training (up
+  to 12 hours). Empty or unset: the stack trains its own model; its first deploy then waits for
+  training, later deploys do not (the readiness gate waits only when the model is created or
+  replaced). Do not switch a stack that trained its model to an ARN: its model (removal policy
+  DESTROY, derived data) would be deleted.
+"""
 
 from __future__ import annotations
+
+import os
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -25,10 +38,18 @@ class MarketingAudiences(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         interactions = s3.Bucket.from_bucket_name(self, "Interactions", "acme-interactions")
+        trained = (
+            self.node.try_get_context("audienceModelArn")
+            or os.environ.get("AUDIENCE_MODEL_ARN")
+            or None
+        )
         pipeline = LookalikeAudiencePipeline(
             self,
             "Lookalikes",
-            training_data=TrainingData(
+            audience_model=trained,
+            training_data=None
+            if trained
+            else TrainingData(
                 GlueTrainingTable("acme_db", "interactions", data_bucket=interactions),
                 [
                     TrainingDataColumn("user_id", ColumnType.USER_ID),
