@@ -56,17 +56,29 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
     from .foundation.compliance import acknowledge_finding, add_compliance_checks
     from .foundation.encryption_key import AudienceEncryptionKey
     from .foundation.seed_bucket import SeedAudienceBucket
-    from .tracking.job_status import EVENT_DETAIL_TYPE, EVENT_SOURCE, JobStatusTracker
+    from .tracking.job_status import JobStatusTracker
     from .workflows.audience_generation_workflow import (
-        INVALID_INPUT,
-        WORKFLOW_EVENT_DETAIL_TYPE,
-        WORKFLOW_EVENT_SOURCE,
         AudienceExportSize,
         AudienceGenerationWorkflow,
         BatchInferenceStep,
     )
 
 __version__ = "0.1.0"
+
+# The exported constants, declared (not assigned: they still load on first use) so that each has
+# a docstring the API reference shows; pdoc reads variable docstrings only from this module.
+EVENT_SOURCE: str
+"""EventBridge ``source`` of the event the job-status tracker publishes when a tracked job ends."""
+EVENT_DETAIL_TYPE: str
+"""EventBridge ``detail-type`` of the event the job-status tracker publishes when a job ends."""
+WORKFLOW_EVENT_SOURCE: str
+"""EventBridge ``source`` of the event every audience-generation workflow execution ends with."""
+WORKFLOW_EVENT_DETAIL_TYPE: str
+"""EventBridge ``detail-type`` of the event every audience-generation workflow execution ends
+with."""
+INVALID_INPUT: str
+"""Workflow outcome when the input was rejected before any call, besides the tracker's outcomes
+(``SUCCEEDED``, ``FAILED``, ``TIMED_OUT``, ``UNKNOWN_STATUS``, ``CALL_FAILED``)."""
 
 # Every public name and the module it lives in. Importing ``constructs_lib`` (or a stdlib-only
 # module in it, such as ``foundation.compliance_summary`` or ``tracking.schedule``) loads no

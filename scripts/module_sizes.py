@@ -1,9 +1,9 @@
 """Print the size of every library module and of its largest class (lines), largest first.
 
 Used to keep the layout readable: the target is no module over about 400 lines and no class over
-about 250 (see README, "Layout"). Usage: ``python scripts/module_sizes.py [--over]``; with
-``--over`` only the modules or classes above the target are listed and the exit status is 1 when
-there are any.
+about 250 (see docs/contributing.md, "Layout"). Usage: ``python scripts/module_sizes.py
+[--over]``; with ``--over`` only the modules or classes above the target are listed and the exit
+status is 1 when there are any.
 """
 
 from __future__ import annotations

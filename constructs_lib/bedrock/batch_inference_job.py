@@ -103,28 +103,41 @@ class BatchInferenceJob(Construct):
         """
         :param model_id: foundation model id, inference profile (id or ARN), or custom model
             ARN (``modelId``). The handler may create jobs only for this model.
-        :param role: role Bedrock assumes (``roleArn``): a ``BedrockBatchInferenceRole`` (for
+        :param role:
+            role Bedrock assumes (``roleArn``): a ``BedrockBatchInferenceRole`` (for
             an inference profile it gets ``bedrock:InvokeModel`` on the profile and its model),
             an ``iam.IRole`` or an ARN (for an inference profile, a synth warning lists the
             statements to add to it).
-        :param input_s3_uri: ``s3://bucket/prefix/`` of the JSONL input
+        :param input_s3_uri:
+            ``s3://bucket/prefix/`` of the JSONL input
             (``s3InputDataConfig.s3Uri``).
-        :param output_s3_uri: ``s3://bucket/prefix/`` for the output
+        :param output_s3_uri:
+            ``s3://bucket/prefix/`` for the output
             (``s3OutputDataConfig.s3Uri``).
-        :param job_name: 1-63 characters, letters, digits, ``+-.`` (``jobName``). Default:
+        :param job_name:
+            1-63 characters, letters, digits, ``+-.`` (``jobName``). Default:
             derived from the construct path plus a hash of the request.
-        :param input_format: Default: ``JSONL``.
-        :param input_bucket_owner: account that owns the input bucket. Default: none.
-        :param output_encryption_key: key for the output (``s3EncryptionKeyId``). Default: the
+        :param input_format:
+            Default: ``JSONL``.
+        :param input_bucket_owner:
+            account that owns the input bucket. Default: none.
+        :param output_encryption_key:
+            key for the output (``s3EncryptionKeyId``). Default: the
             bucket's default encryption.
-        :param output_bucket_owner: account that owns the output bucket. Default: none.
-        :param vpc_config: subnets and security groups. Default: no VPC.
-        :param timeout_duration_in_hours: 24-168. Default: the service's default (168).
-        :param model_invocation_type: ``InvokeModel`` or ``Converse``. Default: the service's.
-        :param client_request_token: idempotency token. Default: derived from the CloudFormation
+        :param output_bucket_owner:
+            account that owns the output bucket. Default: none.
+        :param vpc_config:
+            subnets and security groups. Default: no VPC.
+        :param timeout_duration_in_hours:
+            24-168. Default: the service's default (168).
+        :param model_invocation_type:
+            ``InvokeModel`` or ``Converse``. Default: the service's.
+        :param client_request_token:
+            idempotency token. Default: derived from the CloudFormation
             request (a retried create returns the same job).
         :param tags: at most 49 tags (one is the handler's owner tag), updated in place.
-        :param removal_policy: Default: ``RemovalPolicy.DESTROY`` (stops a running job).
+        :param removal_policy:
+            Default: ``RemovalPolicy.DESTROY`` (stops a running job).
         """
         super().__init__(scope, construct_id)
         check_props(self, BatchInferenceJob.__init__, locals())

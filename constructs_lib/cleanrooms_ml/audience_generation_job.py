@@ -62,7 +62,8 @@ class SeedAudience:
     JSON lines, or a SQL query over collaboration data; and the role that reads it.
 
     :param role: role Clean Rooms ML assumes to read the seed (``roleArn``).
-    :param data_source_s3_uri: ``s3://bucket/key`` (``dataSource.s3Uri``).
+    :param data_source_s3_uri:
+        ``s3://bucket/key`` (``dataSource.s3Uri``).
     :param sql_parameters: a protected query instead of (or with) S3.
     :param sql_compute_configuration: workers for the query.
     """
@@ -105,14 +106,19 @@ class AudienceGenerationJob(Construct):
         """
         :param configured_audience_model: the ``ConfiguredAudienceModel`` (or its ARN).
         :param seed_audience: the seed and the role that reads it.
-        :param name: 1-63 characters. Default: derived from the construct path plus a hash of
+        :param name:
+            1-63 characters. Default: derived from the construct path plus a hash of
             the request, so every change starts a job with a new name.
         :param include_seed_in_output: add the seed users to the generated audience.
             Default: the service's default (false).
-        :param collaboration_id: collaboration of a SQL seed (a UUID). Default: none.
-        :param description: up to 255 characters. Default: none.
-        :param tags: at most 49 tags, updated in place. Default: none.
-        :param removal_policy: Default: ``RemovalPolicy.DESTROY``.
+        :param collaboration_id:
+            collaboration of a SQL seed (a UUID). Default: none.
+        :param description:
+            up to 255 characters. Default: none.
+        :param tags:
+            at most 49 tags, updated in place. Default: none.
+        :param removal_policy:
+            Default: ``RemovalPolicy.DESTROY``.
         """
         super().__init__(scope, construct_id)
         check_props(self, AudienceGenerationJob.__init__, locals())

@@ -105,7 +105,8 @@ class AudienceModel(Construct):
         """
         :param training_dataset: the ``TrainingDataset`` (or its ARN) to train on
             (``trainingDatasetArn``).
-        :param name: 1-63 characters, unique per account and region (``name``). Default:
+        :param name:
+            1-63 characters, unique per account and region (``name``). Default:
             derived from the construct path plus a hash of the fields, so a replacement gets a
             new name.
         :param training_data_start_time: first moment of training data to use; a
@@ -114,8 +115,10 @@ class AudienceModel(Construct):
             Default: the dataset's end.
         :param kms_key: key Clean Rooms ML encrypts the model with (``kmsKeyArn``).
             Default: an AWS owned key.
-        :param description: up to 255 characters. Default: none.
-        :param tags: at most 49 tags, updated in place. Default: none.
+        :param description:
+            up to 255 characters. Default: none.
+        :param tags:
+            at most 49 tags, updated in place. Default: none.
         :param removal_policy: what happens to the model when it leaves the stack.
             Default: ``RemovalPolicy.DESTROY`` (a model is derived data; retrain to recreate).
         :param ready_timeout: how long ``ready`` waits for training, 1 minute to 12 hours (the

@@ -54,7 +54,8 @@ class TagOnCreatePolicy(enum.Enum):
 class AudienceOutputConfig:
     """Where generated audiences are written (``outputConfig``).
 
-    :param destination_s3_uri: ``s3://bucket/prefix/`` (``destination.s3Destination.s3Uri``).
+    :param destination_s3_uri:
+        ``s3://bucket/prefix/`` (``destination.s3Destination.s3Uri``).
     :param role: role Clean Rooms ML assumes to write there (``roleArn``).
     """
 
@@ -119,19 +120,27 @@ class ConfiguredAudienceModel(Construct):
         """
         :param audience_model: the ``AudienceModel`` (or its ARN) to configure.
         :param output_config: S3 destination and the role that writes there.
-        :param shared_audience_metrics: exactly one value. Default: ``[NONE]`` (share no
+        :param shared_audience_metrics:
+            exactly one value. Default: ``[NONE]`` (share no
             metrics: the privacy-preserving choice).
-        :param name: 1-63 characters. Default: derived from the construct path plus a hash of
+        :param name:
+            1-63 characters. Default: derived from the construct path plus a hash of
             the fields whose change replaces the object.
-        :param min_matching_seed_size: 25-500000 seed users that must match. Default: the
+        :param min_matching_seed_size:
+            25-500000 seed users that must match. Default: the
             service's default.
-        :param audience_size_config: sizes users may request. Default: none.
-        :param child_resource_tag_on_create_policy: Default: the service's default (``NONE``).
-        :param description: up to 255 characters. Default: none.
-        :param tags: at most 49 tags, updated in place. Default: none.
+        :param audience_size_config:
+            sizes users may request. Default: none.
+        :param child_resource_tag_on_create_policy:
+            Default: the service's default (``NONE``).
+        :param description:
+            up to 255 characters. Default: none.
+        :param tags:
+            at most 49 tags, updated in place. Default: none.
         :param policy: resource policy for other accounts (e.g. to allow
             ``cleanrooms-ml:StartAudienceGenerationJob``). Default: none.
-        :param removal_policy: Default: ``RemovalPolicy.DESTROY``.
+        :param removal_policy:
+            Default: ``RemovalPolicy.DESTROY``.
         """
         super().__init__(scope, construct_id)
         check_props(self, ConfiguredAudienceModel.__init__, locals())

@@ -91,10 +91,14 @@ class TrainingDataset(Construct):
         :param table_name: Glue table (``glueDataSource.tableName``).
         :param columns: the table's schema, 1-100 columns (``inputConfig.schema``); it must
             include a ``USER_ID``, an ``ITEM_ID`` and a ``TIMESTAMP`` column.
-        :param catalog_id: Glue Data Catalog account id. Default: this stack's account.
-        :param name: 1-63 characters. Default: derived from the construct path.
-        :param description: up to 255 characters. Default: none.
-        :param tags: at most 49 user tags. Default: none.
+        :param catalog_id:
+            Glue Data Catalog account id. Default: this stack's account.
+        :param name:
+            1-63 characters. Default: derived from the construct path.
+        :param description:
+            up to 255 characters. Default: none.
+        :param tags:
+            at most 49 user tags. Default: none.
         """
         super().__init__(scope, construct_id)
         check_props(self, TrainingDataset.__init__, locals())

@@ -72,7 +72,8 @@ class PipelineMonitoring(Construct):
         period: Duration | None = None,
     ) -> None:
         """
-        :param workflows: workflows to show and alarm on. Default: none (tracked jobs and the
+        :param workflows:
+            workflows to show and alarm on. Default: none (tracked jobs and the
             handler only).
         :param alarm_topic: an existing topic the alarms notify. A ``sns.Topic`` of this app
             gets the statement letting CloudWatch alarms of this account and Region publish;
@@ -83,8 +84,10 @@ class PipelineMonitoring(Construct):
             CloudWatch use it (an ``AudienceEncryptionKey`` or ``kms.Key`` of this app gets
             that statement; for an imported key a synth warning lists it). Default: a new key
             with rotation enabled.
-        :param dashboard_name: Default: ``<stack name>-audiences``.
-        :param period: metric period of the dashboard and alarms, 1 min-1 day. Default: 5 min.
+        :param dashboard_name:
+            Default: ``<stack name>-audiences``.
+        :param period:
+            metric period of the dashboard and alarms, 1 min-1 day. Default: 5 min.
         """
         super().__init__(scope, construct_id)
         check_props(self, PipelineMonitoring.__init__, locals())

@@ -60,9 +60,12 @@ class BatchInferenceSettings:
     """A Bedrock batch inference job at the end of every run, over the pipeline's bucket.
 
     :param model_id: foundation model id, inference profile, or custom model ARN.
-    :param input_prefix: key prefix of the JSONL model inputs. Default: ``batch-input/``.
-    :param output_prefix: key prefix of the outputs. Default: ``batch-output/``.
-    :param timeout_duration_in_hours: 24-168. Default: the service's default (168).
+    :param input_prefix:
+        key prefix of the JSONL model inputs. Default: ``batch-input/``.
+    :param output_prefix:
+        key prefix of the outputs. Default: ``batch-output/``.
+    :param timeout_duration_in_hours:
+        24-168. Default: the service's default (168).
     """
 
     model_id: str
@@ -135,29 +138,43 @@ class LookalikeAudiencePipeline(Construct):
             ``create_alarm_topic``, CloudWatch) key-policy statements; for an imported key a
             synth warning (``cleanrooms-ml-cdk:imported-key-policy``) lists them as JSON.
             Default: a new ``AudienceEncryptionKey`` (rotation on, retained).
-        :param key_alias: alias of the new key. Default: none.
+        :param key_alias:
+            alias of the new key. Default: none.
         :param seed_bucket: an existing bucket for seeds and outputs; it must send events to
             EventBridge. Default: a new ``SeedAudienceBucket`` (retained).
-        :param cleanrooms_ml_role: an existing role Clean Rooms ML assumes. Default: a new
+        :param cleanrooms_ml_role:
+            an existing role Clean Rooms ML assumes. Default: a new
             ``CleanRoomsMlServiceRole`` limited to the table, the seed and output prefixes.
         :param seed_prefix: where seed files land; each new ``*.jsonl`` starts a run.
             Default: ``seeds/``.
-        :param output_prefix: where generated audiences are written. Default: ``audiences/``.
-        :param training_data_start_time: Default: all the data.
-        :param training_data_end_time: Default: all the data.
-        :param audience_size_type: Default: ``ABSOLUTE``.
-        :param audience_size_bins: the configured model's size bins. Default: 10k, 50k, 100k.
-        :param min_matching_seed_size: Default: the service's default (500).
-        :param export_sizes: export every audience in these sizes (each a bin). Default: none.
-        :param job_name_prefix: Default: ``audience``.
-        :param batch_inference: a Bedrock step: ``BatchInferenceSettings`` (the pipeline makes
+        :param output_prefix:
+            where generated audiences are written. Default: ``audiences/``.
+        :param training_data_start_time:
+            Default: all the data.
+        :param training_data_end_time:
+            Default: all the data.
+        :param audience_size_type:
+            Default: ``ABSOLUTE``.
+        :param audience_size_bins:
+            the configured model's size bins. Default: 10k, 50k, 100k.
+        :param min_matching_seed_size:
+            Default: the service's default (500).
+        :param export_sizes:
+            export every audience in these sizes (each a bin). Default: none.
+        :param job_name_prefix:
+            Default: ``audience``.
+        :param batch_inference:
+            a Bedrock step: ``BatchInferenceSettings`` (the pipeline makes
             the role and uses its bucket) or your own ``BatchInferenceStep``. Default: none.
-        :param alarm_topic: an existing topic for the alarms. Default: none.
+        :param alarm_topic:
+            an existing topic for the alarms. Default: none.
         :param create_alarm_topic: create a topic encrypted with the pipeline's key.
             Default: false.
-        :param removal_policy: of the key and the bucket the pipeline creates. Default:
+        :param removal_policy:
+            of the key and the bucket the pipeline creates. Default:
             ``RemovalPolicy.RETAIN``.
-        :param tags: tags of the Clean Rooms ML objects and jobs. Default: none.
+        :param tags:
+            tags of the Clean Rooms ML objects and jobs. Default: none.
         """
         super().__init__(scope, construct_id)
         check_props(self, LookalikeAudiencePipeline.__init__, locals())

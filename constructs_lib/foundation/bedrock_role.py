@@ -53,10 +53,14 @@ class BedrockBatchInferenceRole(ServiceRoleConstruct):
         model_ids: Sequence[str] = (),
     ) -> None:
         """
-        :param input_bucket: bucket holding the JSONL input. Default: none.
-        :param input_prefix: key prefix of the input. Default: the whole bucket.
-        :param output_bucket: bucket the job writes its output to. Default: none.
-        :param output_prefix: key prefix of the output. Default: the whole bucket.
+        :param input_bucket:
+            bucket holding the JSONL input. Default: none.
+        :param input_prefix:
+            key prefix of the input. Default: the whole bucket.
+        :param output_bucket:
+            bucket the job writes its output to. Default: none.
+        :param output_prefix:
+            key prefix of the output. Default: the whole bucket.
         :param encryption_key: key the role may encrypt and decrypt with, besides the buckets'
             own keys (e.g. the output ``s3EncryptionKeyId``). Default: none.
         :param role_name: physical role name, IAM ``CreateRole`` ``RoleName`` limits.

@@ -54,8 +54,10 @@ class GlueTrainingTable:
     :param database_name: Glue database name (``CreateTrainingDataset`` limits).
     :param table_name: Glue table name (``CreateTrainingDataset`` limits).
     :param data_bucket: bucket holding the table's data files.
-    :param data_prefix: key prefix of the table's data. Default: the whole bucket.
-    :param catalog_id: Glue Data Catalog id (an account id). Default: this stack's account.
+    :param data_prefix:
+        key prefix of the table's data. Default: the whole bucket.
+    :param catalog_id:
+        Glue Data Catalog id (an account id). Default: this stack's account.
     """
 
     database_name: str
@@ -101,10 +103,14 @@ class CleanRoomsMlServiceRole(ServiceRoleConstruct):
         """
         :param training_tables: Glue tables (and their data) the role reads for training.
             Default: none; add more with ``add_training_table``.
-        :param seed_bucket: bucket holding seed audiences the role reads. Default: none.
-        :param seed_prefix: key prefix of the seeds. Default: the whole bucket.
-        :param output_bucket: bucket generated audiences are written to. Default: none.
-        :param output_prefix: key prefix for output. Default: the whole bucket.
+        :param seed_bucket:
+            bucket holding seed audiences the role reads. Default: none.
+        :param seed_prefix:
+            key prefix of the seeds. Default: the whole bucket.
+        :param output_bucket:
+            bucket generated audiences are written to. Default: none.
+        :param output_prefix:
+            key prefix for output. Default: the whole bucket.
         :param encryption_key: key the role may encrypt and decrypt with, besides the buckets'
             own keys. Default: none.
         :param role_name: physical role name, IAM ``CreateRole`` ``RoleName`` limits.

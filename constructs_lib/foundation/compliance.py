@@ -19,7 +19,8 @@ def add_compliance_checks(scope: Stage, *, verbose: bool = True) -> None:
     acknowledged finding with its reason.
 
     :param scope: the app or stage whose stacks are checked.
-    :param verbose: include each rule's explanation in the report. Default: True.
+    :param verbose:
+        include each rule's explanation in the report. Default: True.
     """
     Validations.of(scope).add_plugins(
         AwsSolutionsChecks(scope, verbose=verbose),

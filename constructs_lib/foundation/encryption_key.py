@@ -53,10 +53,12 @@ class AudienceEncryptionKey(Construct):
         allow_bedrock: bool = True,
     ) -> None:
         """
-        :param alias: alias to create, ``alias/<name>``. Rule: the KMS ``CreateAlias``
+        :param alias:
+            alias to create, ``alias/<name>``. Rule: the KMS ``CreateAlias``
             ``AliasName`` limits, and not the reserved ``alias/aws/`` prefix.
             Default: no alias.
-        :param description: key description. Default: "Audience data for Clean Rooms ML and
+        :param description:
+            key description. Default: "Audience data for Clean Rooms ML and
             Bedrock (<construct path>)".
         :param rotation_period: automatic rotation period, 90 to 2560 days. Rotation is always
             on. Default: 365 days.

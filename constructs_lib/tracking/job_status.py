@@ -96,15 +96,18 @@ class JobStatusTracker(Construct):
         bedrock_fallback_interval: Duration | None = None,
     ) -> None:
         """
-        :param initial_interval: wait before the first poll, 1 s-1 h. Default: 30 seconds.
-        :param backoff_rate: growth of the interval per poll, 1-10. Default: 2.
+        :param initial_interval:
+            wait before the first poll, 1 s-1 h. Default: 30 seconds.
+        :param backoff_rate:
+            growth of the interval per poll, 1-10. Default: 2.
         :param max_interval: cap of the interval, at least ``initial_interval``, at most 1 h; it
             bounds how late the end of a job is noticed. Default: 5 minutes.
         :param timeout: how long a job is tracked before the execution fails as timed out, up
             to 364 days (the state machine's own timeout, a backstop, is one longest interval
             and an hour later, within Step Functions' 1-year limit). Default: 8 days (Bedrock
             batch jobs may run 168 hours).
-        :param event_bus: where outcome events go. Default: the account's default bus.
+        :param event_bus:
+            where outcome events go. Default: the account's default bus.
         :param bedrock_events: end Bedrock batch jobs on Bedrock's "Batch Inference Job State
             Change" events (an EventBridge rule starts a short execution that reads the final
             status and stops the polling one), and poll them only sparsely as a fallback.

@@ -117,24 +117,31 @@ class AudienceGenerationWorkflow(Construct):
             EventBridge (``SeedAudienceBucket`` does; for another bucket, set
             ``event_bridge_enabled=True``). Default:
             no S3 trigger, manual starts only.
-        :param seed_prefix: key prefix of seed files. Default: ``seeds/``.
+        :param seed_prefix:
+            key prefix of seed files. Default: ``seeds/``.
         :param job_name_prefix: generated job names are ``<prefix>-<16 hex digits of the
             execution name's hash>``, 1-40 characters. Default: ``audience``.
         :param include_seed_in_output: ``includeSeedInOutput`` of S3-triggered runs (and of
             manual ones that leave it out). Default: false.
-        :param collaboration_id: ``collaborationId`` for runs that leave it out. Default: none.
-        :param description: ``description`` for runs that leave it out. Default: one naming the
+        :param collaboration_id:
+            ``collaborationId`` for runs that leave it out. Default: none.
+        :param description:
+            ``description`` for runs that leave it out. Default: one naming the
             seed file or the execution.
-        :param tags: tags of every generation job, plus ``cleanrooms-ml-cdk:execution``.
+        :param tags:
+            tags of every generation job, plus ``cleanrooms-ml-cdk:execution``.
             Default: none.
         :param export_sizes: export the audience in these sizes after generation (each must be
             a size bin of the configured model), at most 25 (Clean Rooms ML's quota of active
             exports per generation job). Default: no export.
         :param max_concurrent_exports: exports a run starts at once, 1-20 (Clean Rooms ML's
             quota of 20 pending or in-progress export jobs per account). Default: 5.
-        :param batch_inference: run a Bedrock batch inference job at the end. Default: none.
-        :param event_bus: where the end event goes. Default: the account's default bus.
-        :param timeout: a run's limit, 1 h-1 year. Default: 10 days (a generation job, exports
+        :param batch_inference:
+            run a Bedrock batch inference job at the end. Default: none.
+        :param event_bus:
+            where the end event goes. Default: the account's default bus.
+        :param timeout:
+            a run's limit, 1 h-1 year. Default: 10 days (a generation job, exports
             and a Bedrock job of up to 168 hours).
         :param quota_wait: how long, on average, a start refused because the account's quota
             of jobs in flight is full (``ServiceQuotaExceededException``: 10 pending or running
@@ -142,7 +149,8 @@ class AudienceGenerationWorkflow(Construct):
             before the run ends as CALL_FAILED; retries wait 1 minute doubling to 15 minutes,
             with full jitter, so a burst of seed files queues instead of failing. 1 minute to
             the run's ``timeout``. Default: 12 hours, or ``timeout`` when that is shorter.
-        :param state_machine_name: Default: derived from the construct path.
+        :param state_machine_name:
+            Default: derived from the construct path.
         """
         super().__init__(scope, construct_id)
         check_props(self, AudienceGenerationWorkflow.__init__, locals())

@@ -60,15 +60,23 @@ class BatchInferenceStep:
     :param model_id: foundation model id, inference profile, or custom model ARN.
     :param role: role Bedrock assumes (a ``BedrockBatchInferenceRole``, an ``iam.IRole`` or an
         ARN).
-    :param input_s3_uri: ``s3://bucket/prefix/`` of the JSONL model inputs (Bedrock's record
+    :param input_s3_uri:
+        ``s3://bucket/prefix/`` of the JSONL model inputs (Bedrock's record
         format, ``{"recordId", "modelInput"}``).
-    :param output_s3_uri: ``s3://bucket/prefix/``; each run writes under ``<job name>/``.
-    :param output_encryption_key: key for the output. Default: the bucket's default encryption.
-    :param timeout_duration_in_hours: 24-168. Default: the service's default (168).
-    :param model_invocation_type: ``InvokeModel`` or ``Converse``. Default: the service's.
-    :param input_format: Default: ``JSONL``.
-    :param vpc_config: subnets and security groups. Default: no VPC.
-    :param tags: tags of every job. Default: none.
+    :param output_s3_uri:
+        ``s3://bucket/prefix/``; each run writes under ``<job name>/``.
+    :param output_encryption_key:
+        key for the output. Default: the bucket's default encryption.
+    :param timeout_duration_in_hours:
+        24-168. Default: the service's default (168).
+    :param model_invocation_type:
+        ``InvokeModel`` or ``Converse``. Default: the service's.
+    :param input_format:
+        Default: ``JSONL``.
+    :param vpc_config:
+        subnets and security groups. Default: no VPC.
+    :param tags:
+        tags of every job. Default: none.
     """
 
     model_id: str

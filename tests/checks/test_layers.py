@@ -1,6 +1,6 @@
 """The library's folders are layers, and each imports only the layers below it.
 
-The rule (README, "Layout"; each package's ``__init__`` docstring says it in words):
+The rule (docs/architecture.md, "Layers"; each package's ``__init__`` docstring says it in words):
 
     composition    -> workflows, cleanrooms_ml, bedrock, tracking, foundation, _internal
     workflows      -> cleanrooms_ml, bedrock, tracking, foundation, _internal

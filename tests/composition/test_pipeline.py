@@ -239,9 +239,9 @@ def test_readme_quick_start_synthesizes_in_at_most_15_lines(tmp_path: Path) -> N
 
     from tests.conftest import ROOT
 
-    # GIVEN the first Python block of the README's quick start
+    # GIVEN the first Python block of the README's "Quick start in your own project"
     readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Quick start", 1)[1]
+    section = readme.split("## Quick start in your own project", 1)[1]
     code = re.search(r"```python\n(.*?)```", section, re.DOTALL)
     assert code is not None
     lines = [line for line in code.group(1).splitlines() if line.strip()]

@@ -1,5 +1,5 @@
-"""The synth-time errors the README's "Bad input fails at synth time" section shows, each made
-by real code (``tests/checks/test_readme_messages.py`` checks the README quotes them exactly)."""
+"""The synth-time errors ``docs/validation.md`` shows under "Messages you will see", each made by
+real code (``tests/checks/test_docs_messages.py`` checks the page quotes them exactly)."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def _intervals(stack: cdk.Stack) -> None:
     )
 
 
-#: What the README shows, in its order.
+#: What docs/validation.md shows, in its order.
 CASES: list[Callable[[cdk.Stack], None]] = [
     _prefix,
     _export_size,
