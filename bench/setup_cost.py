@@ -49,7 +49,10 @@ def _clone(ref: str, into: Path) -> Path:
 
 def _timed(command: str, cwd: Path) -> float:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHON"))}
-    env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
+    # the caller's PATH (its Python and npm) without this checkout's environments
+    env["PATH"] = os.pathsep.join(
+        p for p in env.get("PATH", "").split(os.pathsep) if p and not p.startswith(str(ROOT))
+    )
     start = time.perf_counter()
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", command],

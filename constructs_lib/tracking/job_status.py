@@ -49,7 +49,7 @@ class JobStatusTracker(Construct):
         JobStatusTracker(stack, "JobStatusTracker", initial_interval=Duration.seconds(60))
 
     Outcome event (default bus): ``source`` = ``cleanrooms-ml-cdk.job-status``, ``detail-type`` =
-    ``Tracked Job Finished``, ``detail`` = ``{"kind", "arn", "outcome", "status", "cause",
+    ``Tracked Job Finished``, ``detail`` = ``{"kind", "arn", "outcome", "cause",
     "result", "executionArn"}`` where ``result`` is the last ``Get*`` answer (PascalCase, as
     Step Functions returns it) and ``outcome`` is SUCCEEDED, SUCCEEDED_WITH_WARNINGS, FAILED,
     UNKNOWN_STATUS, TIMED_OUT or CALL_FAILED.
