@@ -7,7 +7,8 @@ first install. Writes bench/setup-cost.json and bench/setup-cost.md.
 
 Variants:
 - ``before``: `make synth` at the commit before the split (it installed every test tool too);
-- ``after``: `make synth` now (runtime packages, Node and the CLI only);
+- ``split``: `make synth` once it installed only the runtime packages, Node and the CLI, with pip;
+- ``after``: `make synth` now (the same packages, installed by uv);
 - ``pip`` and ``uv``: only the Python install of `make synth` (a venv, then requirements.txt
   under constraints.txt), with pip, and with uv (from PyPI, pinned) installed into the venv
   first, so uv's own install time is counted.
@@ -31,6 +32,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 #: The last commit whose `make synth` installed requirements-dev.txt (everything).
 BEFORE_REF = "d6f8b91"
+#: The last commit whose `make synth` installed only the runtime packages, with pip.
+SPLIT_REF = "de9b9af"
 UV_VERSION = "0.13.8"
 
 
@@ -91,8 +94,8 @@ def _python_install(installer: str, work: Path) -> dict[str, Any]:
     else:
         command = (
             "python3 -m venv .venv && .venv/bin/pip install -q --disable-pip-version-check "
-            f"uv=={UV_VERSION} && .venv/bin/uv pip install -q --python .venv/bin/python "
-            "-r requirements.txt -c constraints.txt"
+            f"uv=={UV_VERSION} && .venv/bin/uv pip install -q --compile-bytecode "
+            "--python .venv/bin/python -r requirements.txt -c constraints.txt"
         )
     seconds = _timed(command, clone)
     frozen = subprocess.run(
@@ -130,7 +133,7 @@ def main() -> None:
     results: dict[str, Any] = {"runs": args.runs, "cores": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        for name, ref in (("before", args.before_ref), ("after", "HEAD")):
+        for name, ref in (("before", args.before_ref), ("split", SPLIT_REF), ("after", "HEAD")):
             runs = []
             for run in range(args.runs):
                 runs.append(_make_synth(ref, work / f"{name}{run}"))
@@ -150,7 +153,7 @@ def main() -> None:
             }
     out = ROOT / "bench"
     (out / "setup-cost.json").write_text(json.dumps(results, indent=2) + "\n")
-    before, after, pip, uv = (results[k] for k in ("before", "after", "pip", "uv"))
+    before, split, after, pip, uv = (results[k] for k in ("before", "split", "after", "pip", "uv"))
     (out / "setup-cost.md").write_text(
         "# Fresh-clone set-up for `make synth`: measured\n\n"
         f"`bench/setup_cost.py`, {args.runs} runs each (median), {results['cores']} cores, warm "
@@ -159,7 +162,9 @@ def main() -> None:
         "| --- | ---: | ---: | ---: |\n"
         f"| before ({before['ref']}: every test tool installed) | {before['make_synth_s']} s | "
         f"{before['venv_mb']} MB | {before['node_modules_mb']} MB |\n"
-        f"| after (runtime packages, Node and the CLI only) | {after['make_synth_s']} s | "
+        f"| split ({split['ref']}: runtime packages, Node and the CLI only; pip) | "
+        f"{split['make_synth_s']} s | {split['venv_mb']} MB | {split['node_modules_mb']} MB |\n"
+        f"| after (the same, installed by uv {UV_VERSION}) | {after['make_synth_s']} s | "
         f"{after['venv_mb']} MB | {after['node_modules_mb']} MB |\n\n"
         "The Python install of `make synth` alone (venv + requirements.txt under "
         "constraints.txt):\n\n"
