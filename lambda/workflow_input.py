@@ -95,9 +95,10 @@ def _from_seed_object(
         or not key.startswith(prefix)
         or not key.endswith(".jsonl")
     ):
+        # A workflow without a seed bucket (manual starts only) names no bucket in its rule.
+        where = f"s3://{expected}/" if expected else "any bucket's "
         raise WorkflowInputError(
-            f"s3://{bucket}/{key} is not a seed file of this workflow "
-            f"(s3://{expected}/{prefix}*.jsonl)"
+            f"s3://{bucket}/{key} is not a seed file of this workflow ({where}{prefix}*.jsonl)"
         )
     uri = f"s3://{bucket}/{key}"
     return _with_defaults(

@@ -105,6 +105,24 @@ def test_fails_if_the_seed_file_is_outside_the_prefix() -> None:
         _prepare({"seedObject": {"bucket": "team-seeds", "key": "other/a.jsonl"}})
 
 
+def test_fails_if_a_seed_file_is_outside_the_prefix_of_a_workflow_without_seed_bucket() -> None:
+    # GIVEN a workflow with no seed bucket (manual starts only) WHEN given a seed file outside
+    # its prefix THEN the rule names no bucket (it once said "s3://None/...")
+    settings = {k: v for k, v in SETTINGS.items() if k != "seedBucket"}
+    with pytest.raises(WorkflowInputError) as refused:
+        handler.on_event(
+            {
+                "Action": workflow_input.PREPARE_ACTION,
+                "Input": {"seedObject": {"bucket": "b", "key": "other/a.jsonl"}},
+                "ExecutionName": "run-1",
+                "Settings": settings,
+            }
+        )
+    assert str(refused.value) == (
+        "s3://b/other/a.jsonl is not a seed file of this workflow (any bucket's seeds/*.jsonl)"
+    )
+
+
 def test_the_input_check_states_rules_in_the_words_of_the_synth_time_check() -> None:
     # GIVEN the handler's words for the patterns of a run's input, and the library's
     from constructs_lib._internal.rules import RULES
