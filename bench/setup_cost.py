@@ -125,38 +125,13 @@ def _python_install(installer: str, work: Path) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before-ref", default=BEFORE_REF)
-    parser.add_argument("--runs", type=int, default=2)
-    args = parser.parse_args()
-    results: dict[str, Any] = {"runs": args.runs, "cores": os.cpu_count()}
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        for name, ref in (("before", args.before_ref), ("split", SPLIT_REF), ("after", "HEAD")):
-            runs = []
-            for run in range(args.runs):
-                runs.append(_make_synth(ref, work / f"{name}{run}"))
-            results[name] = {
-                **runs[-1],
-                "make_synth_s_runs": [r["make_synth_s"] for r in runs],
-                "make_synth_s": statistics.median(r["make_synth_s"] for r in runs),
-            }
-            shutil.rmtree(work, ignore_errors=True)
-            work.mkdir()
-        for installer in ("pip", "uv"):
-            runs = [_python_install(installer, work / f"{installer}{i}") for i in range(args.runs)]
-            results[installer] = {
-                **runs[-1],
-                "python_install_s_runs": [r["python_install_s"] for r in runs],
-                "python_install_s": statistics.median(r["python_install_s"] for r in runs),
-            }
-    out = ROOT / "bench"
-    (out / "setup-cost.json").write_text(json.dumps(results, indent=2) + "\n")
+def render(results: dict[str, Any], out: Path) -> None:
+    """bench/setup-cost.md from the figures (also: --render-only, from setup-cost.json)."""
+    runs = results["runs"]
     before, split, after, pip, uv = (results[k] for k in ("before", "split", "after", "pip", "uv"))
     (out / "setup-cost.md").write_text(
         "# Fresh-clone set-up for `make synth`: measured\n\n"
-        f"`bench/setup_cost.py`, {args.runs} runs each (median), {results['cores']} cores, warm "
+        f"`bench/setup_cost.py`, {runs} runs each (median), {results['cores']} cores, warm "
         "package caches.\n\n"
         "| variant | `make synth` on a fresh clone | `.venv` | `node_modules` |\n"
         "| --- | ---: | ---: | ---: |\n"
@@ -175,7 +150,44 @@ def main() -> None:
         f"| uv {UV_VERSION} (its own install counted) | {uv['python_install_s']} s | "
         f"{uv['venv_mb']} MB | {', '.join(uv['versions_not_as_pinned']) or 'none'} |\n"
     )
-    print((out / "setup-cost.md").read_text())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before-ref", default=BEFORE_REF)
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--render-only", action="store_true", help="rewrite the .md from .json")
+    args = parser.parse_args()
+    if args.render_only:
+        render(json.loads((ROOT / "bench" / "setup-cost.json").read_text()), ROOT / "bench")
+        return
+    results: dict[str, Any] = {"runs": args.runs, "cores": os.cpu_count()}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for name, ref in (("before", args.before_ref), ("split", SPLIT_REF), ("after", "HEAD")):
+            runs = []
+            for run in range(args.runs):
+                runs.append(_make_synth(ref, work / f"{name}{run}"))
+            results[name] = {
+                **runs[-1],
+                "make_synth_s_runs": [r["make_synth_s"] for r in runs],
+                "make_synth_s": round(statistics.median(r["make_synth_s"] for r in runs), 1),
+            }
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir()
+        for installer in ("pip", "uv"):
+            runs = [_python_install(installer, work / f"{installer}{i}") for i in range(args.runs)]
+            results[installer] = {
+                **runs[-1],
+                "python_install_s_runs": [r["python_install_s"] for r in runs],
+                "python_install_s": round(
+                    statistics.median(r["python_install_s"] for r in runs), 1
+                ),
+            }
+    out = ROOT / "bench"
+    (out / "setup-cost.json").write_text(json.dumps(results, indent=2) + "\n")
+    render(results, out)
+    print((ROOT / "bench" / "setup-cost.md").read_text())
 
 
 if __name__ == "__main__":

@@ -20,9 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: On the line just before a fence: the block is a complete program a test runs.
 RUNNABLE = "<!-- runnable -->"
-#: The only files whose runnable ``bash`` blocks a test runs (common.md, "Conventions").
+#: The only files whose runnable ``bash`` blocks a test runs: the template test, the packaging
+#: test, the runbook test and tests/project/test_documented_commands.py.
 BASH_RUNNABLE_FILES = frozenset(
-    {"examples/consumer/README.md", "docs/install.md", "docs/runbook.md"}
+    {"examples/consumer/README.md", "docs/install.md", "docs/runbook.md", "docs/example-app.md"}
 )
 #: Folders never searched for Markdown (environments, generated output, dependencies).
 _SKIPPED_DIRS = frozenset({"node_modules", "cdk.out", "build", "dist", "__pycache__"})

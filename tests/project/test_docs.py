@@ -507,8 +507,8 @@ def test_fails_if_a_runnable_bash_block_is_outside_the_allowed_files(tmp_path: P
     # THEN the allowed file passes and the other file's three misplaced markers are reported
     assert marker_problems(allowed, tmp_path) == []
     assert marker_problems(other, tmp_path) == [
-        "docs/other.md:2: a runnable bash block, allowed only in docs/install.md, "
-        "docs/runbook.md, examples/consumer/README.md (whose tests run them)",
+        "docs/other.md:2: a runnable bash block, allowed only in docs/example-app.md, "
+        "docs/install.md, docs/runbook.md, examples/consumer/README.md (whose tests run them)",
         "docs/other.md:6: <!-- runnable --> before a 'console' block, which no test runs "
         "(only python, and bash in the allowed files)",
         "docs/other.md:9: <!-- runnable --> is not on the line just before a fence",

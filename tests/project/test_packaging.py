@@ -66,7 +66,14 @@ def _fresh_venv(where: Path) -> tuple[Path, Path]:
     return where / "bin", Path(site)
 
 
-def _run_block(block: str, cwd: Path, venv_bin: Path) -> None:
+def _check_command() -> str:
+    """docs/install.md's "Check the install" command (one line, not a runnable block)."""
+    doc = INSTALL_DOC.read_text()
+    section = doc[doc.index("## Check the install") :]
+    return fences(section)[0].code.strip()
+
+
+def _run_block(block: str, cwd: Path, venv_bin: Path) -> str:
     """A documented block, line by line in one bash, with the fresh environment's pip first."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))},
@@ -82,6 +89,7 @@ def _run_block(block: str, cwd: Path, venv_bin: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, f"{block}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
 
 
 def _installed(venv_bin: Path, site: Path, cwd: Path) -> str:
@@ -174,6 +182,8 @@ def test_each_documented_install_works_in_a_fresh_venv(
     _run_block(block, cwd, venv_bin)
     # THEN the library is installed in that environment, at the one version, with its handler
     assert _installed(venv_bin, site, tmp_path) == f"{VERSION} {VERSION}"
+    # AND the documented check prints the version
+    assert _run_block(_check_command(), tmp_path, venv_bin).strip() == VERSION
     check = subprocess.run(
         [str(venv_bin / "pip"), "check"], capture_output=True, text=True, check=False
     )
