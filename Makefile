@@ -36,12 +36,16 @@ help:
 # and `make synth` from 49 s to 33 s (bench/setup-cost.md). Bytecode is compiled at install, as
 # pip does (the Makefile sets PYTHONDONTWRITEBYTECODE, so nothing would cache it later).
 UV_VERSION := 0.13.8
+UV_STAMP := $(VENV)/.uv-$(UV_VERSION)
 UV_INSTALL = $(VENV)/bin/uv pip install --quiet --compile-bytecode --python
 
-# What synth needs: the library's runtime dependencies only.
-$(VENV)/.runtime: requirements.txt constraints.txt
+$(UV_STAMP):
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_FLAGS) uv==$(UV_VERSION) 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	touch $@
+
+# What synth needs: the library's runtime dependencies only.
+$(VENV)/.runtime: requirements.txt constraints.txt $(UV_STAMP)
 	$(UV_INSTALL) $(VENV)/bin/python -r requirements.txt -c constraints.txt
 	touch $@
 
@@ -50,7 +54,7 @@ $(VENV)/.installed: $(VENV)/.runtime requirements-dev.txt
 	$(UV_INSTALL) $(VENV)/bin/python -r requirements-dev.txt -c constraints.txt
 	touch $@
 
-$(CHECKOV_VENV)/.installed: requirements-checkov.txt constraints-checkov.txt $(VENV)/.runtime
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt constraints-checkov.txt $(UV_STAMP)
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(UV_INSTALL) $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt -c constraints-checkov.txt
 	touch $@

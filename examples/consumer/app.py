@@ -80,7 +80,9 @@ class MarketingAudiences(cdk.Stack):
                 )
             ],
         )
+        # The names docs/runbook.md reads (aws cloudformation describe-stacks ... Outputs).
         cdk.CfnOutput(self, "WorkflowArn", value=pipeline.state_machine_arn)
+        cdk.CfnOutput(self, "SeedBucketName", value=pipeline.seed_bucket.bucket.bucket_name)
 
 
 app = cdk.App()
