@@ -22,6 +22,7 @@ import pytest
 import constructs_lib
 from tests.conftest import ROOT, assert_cfn_lint_clean
 from tests.docs_support import fences
+from tests.shell_support import run_bash
 
 TEMPLATE = ROOT / "examples" / "consumer"
 PACKS = ("AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
@@ -64,20 +65,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
         "CDK_DISABLE_CLI_TELEMETRY": "true",
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
     }
-    outputs = []
-    for command in _commands():
-        result = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", command],
-            cwd=copy,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=600,
-        )
-        output = result.stdout + result.stderr
-        assert result.returncode == 0, f"$ {command}\n{output[-4000:]}"
-        outputs.append(output)
+    outputs = [run_bash(command, copy, env) for command in _commands()]
     return copy, outputs
 
 

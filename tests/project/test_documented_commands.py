@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 from tests.conftest import ROOT
 from tests.docs_support import fences
+from tests.shell_support import run_bash
 
 EXAMPLE_APP_DOC = ROOT / "docs" / "example-app.md"
 PACKS = ("AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
@@ -58,18 +58,7 @@ def _env() -> dict[str, str]:
 
 
 def _run(command: str) -> str:
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", command],
-        cwd=ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, f"$ {command}\n{output[-4000:]}"
-    return output
+    return run_bash(command, ROOT, _env())
 
 
 def _template(stack: str) -> dict[str, object]:

@@ -22,6 +22,7 @@ import pytest
 import constructs_lib
 from tests.conftest import ROOT, assert_cfn_lint_clean
 from tests.docs_support import fences
+from tests.shell_support import run_bash
 
 INSTALL_DOC = ROOT / "docs" / "install.md"
 VERSION = constructs_lib.__version__
@@ -80,16 +81,7 @@ def _run_block(block: str, cwd: Path, venv_bin: Path) -> str:
         "PATH": f"{venv_bin}:{ROOT / 'node_modules' / '.bin'}:/usr/bin:/bin",
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
     }
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", block],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, f"{block}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return result.stdout
+    return run_bash(block, cwd, env)
 
 
 def _installed(venv_bin: Path, site: Path, cwd: Path) -> str:
@@ -183,7 +175,7 @@ def test_each_documented_install_works_in_a_fresh_venv(
     # THEN the library is installed in that environment, at the one version, with its handler
     assert _installed(venv_bin, site, tmp_path) == f"{VERSION} {VERSION}"
     # AND the documented check prints the version
-    assert _run_block(_check_command(), tmp_path, venv_bin).strip() == VERSION
+    assert _run_block(_check_command(), tmp_path, venv_bin).strip().splitlines()[-1] == VERSION
     check = subprocess.run(
         [str(venv_bin / "pip"), "check"], capture_output=True, text=True, check=False
     )
