@@ -31,32 +31,27 @@ help:
 	@echo "make lock    re-freeze constraints*.txt after changing a requirements file"
 	@echo "make clean   remove generated output (keeps the environments)"
 
-# Python packages are installed by uv (pinned below, itself installed by pip into .venv): with
-# the same exact pins it cuts the install of synth's packages on a fresh clone from 40 s to 22 s,
-# and `make synth` from 49 s to 33 s (bench/setup-cost.md). Bytecode is compiled at install, as
-# pip does (the Makefile sets PYTHONDONTWRITEBYTECODE, so nothing would cache it later).
-UV_VERSION := 0.13.8
-UV_STAMP := $(VENV)/.uv-$(UV_VERSION)
-UV_INSTALL = $(VENV)/bin/uv pip install --quiet --compile-bytecode --python
-
-$(UV_STAMP):
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install $(PIP_FLAGS) uv==$(UV_VERSION) 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
-	touch $@
+# Python packages are installed by pip, in dependency order. uv was measured (bench/setup-cost.md:
+# make synth 33 s instead of 49 s) and not taken: aws-cdk-lib and its dependency
+# aws-cdk.cloud-assembly-schema both ship aws_cdk/cloud_assembly_schema/__init__.py, and uv left
+# the dependency's copy in place, which breaks jsii types such as MetadataEntry
+# (Annotations.find_warning raised "Unknown interface"); pip installs the dependency first, so
+# aws-cdk-lib's copy wins, and tests/project/test_environment.py checks that it did.
 
 # What synth needs: the library's runtime dependencies only.
-$(VENV)/.runtime: requirements.txt constraints.txt $(UV_STAMP)
-	$(UV_INSTALL) $(VENV)/bin/python -r requirements.txt -c constraints.txt
+$(VENV)/.runtime: requirements.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements.txt -c constraints.txt 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 	touch $@
 
 # What the tests, lint, docs and dist need on top.
 $(VENV)/.installed: $(VENV)/.runtime requirements-dev.txt
-	$(UV_INSTALL) $(VENV)/bin/python -r requirements-dev.txt -c constraints.txt
+	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements-dev.txt -c constraints.txt 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 	touch $@
 
-$(CHECKOV_VENV)/.installed: requirements-checkov.txt constraints-checkov.txt $(UV_STAMP)
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt constraints-checkov.txt
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(UV_INSTALL) $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt -c constraints-checkov.txt
+	$(CHECKOV_VENV)/bin/pip install $(PIP_FLAGS) -r requirements-checkov.txt -c constraints-checkov.txt 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

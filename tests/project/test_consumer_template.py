@@ -22,6 +22,7 @@ import pytest
 import constructs_lib
 from tests.conftest import ROOT, assert_cfn_lint_clean
 from tests.docs_support import fences
+from tests.project.test_environment import aws_cdk_lib_owns_the_shared_module
 from tests.shell_support import run_bash
 
 TEMPLATE = ROOT / "examples" / "consumer"
@@ -81,6 +82,8 @@ def test_the_readme_commands_run_in_a_fresh_copy(project: tuple[Path, list[str]]
     ).stdout.split()  # fmt: skip
     assert probe[0] == constructs_lib.__version__
     assert probe[1].startswith(str(copy / ".venv"))
+    # AND pip left aws-cdk-lib's copy of the module it shares with a dependency
+    assert aws_cdk_lib_owns_the_shared_module(copy / ".venv" / "bin" / "python")
 
 
 def test_synth_runs_on_the_pinned_node_and_cli(project: tuple[Path, list[str]]) -> None:
