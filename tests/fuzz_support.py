@@ -1673,6 +1673,7 @@ TRACKER = Subject(
         "event_bus": prop(EVENT_BUSES),
         "bedrock_events": prop(True, False, "no"),
         "bedrock_fallback_interval": prop(durations(59, 60, 7200, 7201)),
+        "stack_outputs": prop(True, False, "no"),
     },
 )
 
@@ -1737,6 +1738,7 @@ WORKFLOW = Subject(
             "name with space",
             "a:b",
         ),
+        "stack_outputs": prop(True, False, 1),
     },
     parts={
         "export_sizes[0]": lambda s: AudienceExportSize(AudienceSizeType.ABSOLUTE, 10000),
@@ -1849,6 +1851,7 @@ PIPELINE = Subject(
         "create_alarm_topic": prop(True, False),
         "removal_policy": prop(REMOVAL_POLICIES),
         "tags": prop(tag_maps(_CR, _CAM)),
+        "stack_outputs": prop(True, False, None),
     },
     parts={"batch_inference": lambda s: BatchInferenceSettings(FOUNDATION_MODEL)},
 )

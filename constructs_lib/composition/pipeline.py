@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Aws, CfnOutput, RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from .._internal.custom_resource import RoleLike
+from .._internal.outputs import publish_outputs
 from .._internal.props import check_props
 from .._internal.validation import (
     fail,
@@ -124,6 +125,7 @@ class LookalikeAudiencePipeline(Construct):
         create_alarm_topic: bool = False,
         removal_policy: RemovalPolicy | None = None,
         tags: Mapping[str, str] | None = None,
+        stack_outputs: bool = True,
     ) -> None:
         """
         :param training_data: the Glue table to train on; creates the ``TrainingDataset``.
@@ -175,6 +177,13 @@ class LookalikeAudiencePipeline(Construct):
             ``RemovalPolicy.RETAIN``.
         :param tags:
             tags of the Clean Rooms ML objects and jobs. Default: none.
+        :param stack_outputs:
+            publish the pipeline's stack outputs, each keyed ``<path><kind>`` and described
+            ``cleanrooms-ml-cdk:<kind>:<path>``: ``WorkflowArn``, ``JobStatusStateMachineArn``,
+            ``SeedLocation``, ``OutputLocation``, ``BatchOutputLocation`` (with a Bedrock
+            step), ``DashboardUrl``, ``AudienceModelArn`` (unless only a configured model is
+            given) and ``ConfiguredAudienceModelArn``; the ``audiences`` command finds the
+            pipeline by them. Default: True.
         """
         super().__init__(scope, construct_id)
         check_props(self, LookalikeAudiencePipeline.__init__, locals())
@@ -293,6 +302,7 @@ class LookalikeAudiencePipeline(Construct):
             tags=tags,
             export_sizes=export_sizes,
             batch_inference=self._batch_step(batch_inference),
+            stack_outputs=False,  # the pipeline publishes them, under its own path
         )
         self.monitoring = PipelineMonitoring(
             self,
@@ -301,6 +311,33 @@ class LookalikeAudiencePipeline(Construct):
             alarm_topic=alarm_topic,
             create_alarm_topic=create_alarm_topic,
             topic_encryption_key=self.key if create_alarm_topic else None,
+        )
+        #: The stack outputs published, by kind (empty with ``stack_outputs=False``).
+        self.outputs = self._publish_outputs(output_prefix, seed_prefix) if stack_outputs else {}
+
+    def _publish_outputs(self, output_prefix: str, seed_prefix: str) -> dict[str, CfnOutput]:
+        bucket = self.seed_bucket.bucket.bucket_name
+        model = self.audience_model
+        configured = self.configured_audience_model
+        dashboard = self.monitoring.dashboard.dashboard_name
+        return publish_outputs(
+            self,
+            {
+                "WorkflowArn": self.workflow.state_machine_arn,
+                "JobStatusStateMachineArn": self.workflow.tracker.state_machine_arn,
+                "SeedLocation": f"s3://{bucket}/{seed_prefix}",
+                "OutputLocation": f"s3://{bucket}/{output_prefix}",
+                "BatchOutputLocation": self.workflow.batch_output_s3_uri,
+                # The console of the commercial partition (the URL form CloudWatch's docs use).
+                "DashboardUrl": f"https://{Aws.REGION}.console.aws.amazon.com/cloudwatch/home"
+                f"?region={Aws.REGION}#dashboards:name={dashboard}",
+                "AudienceModelArn": model
+                if isinstance(model, str) or model is None
+                else model.audience_model_arn,
+                "ConfiguredAudienceModelArn": configured
+                if isinstance(configured, str)
+                else configured.configured_audience_model_arn,
+            },
         )
 
     def _require_key_policy(

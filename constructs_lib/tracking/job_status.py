@@ -20,6 +20,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct, IConstruct
 
 from .._internal import contract
+from .._internal.outputs import publish_outputs
 from .._internal.props import check_props
 from .._internal.provider import CustomResourceProvider, remember
 from .._internal.state_machines import failure_alarm, logged_state_machine
@@ -94,6 +95,7 @@ class JobStatusTracker(Construct):
         event_bus: events.IEventBus | None = None,
         bedrock_events: bool = True,
         bedrock_fallback_interval: Duration | None = None,
+        stack_outputs: bool = True,
     ) -> None:
         """
         :param initial_interval:
@@ -115,6 +117,9 @@ class JobStatusTracker(Construct):
         :param bedrock_fallback_interval: the sparse poll interval of Bedrock jobs when events
             are on, 1 min to 2 h; it bounds the delay of a lost event. Default: 35 minutes
             (a 24 h job then costs at most 42 polls + 1 call per event).
+        :param stack_outputs:
+            publish the state machine's ARN as the stack output
+            ``<path>JobStatusStateMachineArn`` (see ``outputs``). Default: True.
         """
         super().__init__(scope, construct_id)
         check_props(self, JobStatusTracker.__init__, locals())
@@ -202,9 +207,16 @@ class JobStatusTracker(Construct):
         # The handler starts one execution per asynchronous object it creates.
         provider.handler.add_environment(contract.STATE_MACHINE_ENV, state_machine_arn_of(self))
         provider.allow(["states:StartExecution"], [state_machine_arn_of(self)])
+        #: The stack outputs published, by kind (empty with ``stack_outputs=False``).
+        self.outputs = (
+            publish_outputs(self, {"JobStatusStateMachineArn": self.state_machine_arn})
+            if stack_outputs
+            else {}
+        )
 
     @property
     def state_machine_arn(self) -> str:
+        """The state machine's ARN."""
         return self.state_machine.state_machine_arn
 
     def _definition(self, provider: CustomResourceProvider) -> sfn.IChainable:

@@ -22,6 +22,7 @@ from constructs import Construct
 
 from .._internal.custom_resource import RoleLike, role_arn_of
 from .._internal.grants import ManagedPolicyGrantee
+from .._internal.outputs import publish_outputs
 from .._internal.props import check_props
 from .._internal.provider import CustomResourceProvider
 from .._internal.state_machines import failure_alarm, logged_state_machine
@@ -107,6 +108,7 @@ class AudienceGenerationWorkflow(Construct):
         timeout: Duration | None = None,
         quota_wait: Duration | None = None,
         state_machine_name: str | None = None,
+        stack_outputs: bool = True,
     ) -> None:
         """
         :param configured_audience_model: the ``ConfiguredAudienceModel`` (or its ARN) every run
@@ -151,6 +153,11 @@ class AudienceGenerationWorkflow(Construct):
             the run's ``timeout``. Default: 12 hours, or ``timeout`` when that is shorter.
         :param state_machine_name:
             Default: derived from the construct path.
+        :param stack_outputs:
+            publish the stack outputs ``<path>WorkflowArn``, ``<path>JobStatusStateMachineArn``,
+            ``<path>SeedLocation`` (with a seed bucket) and ``<path>BatchOutputLocation`` (with
+            a Bedrock step), each described ``cleanrooms-ml-cdk:<kind>:<path>``, which the
+            ``audiences`` command reads. Default: True.
         """
         super().__init__(scope, construct_id)
         check_props(self, AudienceGenerationWorkflow.__init__, locals())
@@ -188,6 +195,10 @@ class AudienceGenerationWorkflow(Construct):
             member="name",
         )
         check_state_machine_name(self, self.state_machine_name)
+        #: Where the Bedrock step writes (``batch_inference.output_s3_uri``), or None.
+        self.batch_output_s3_uri = (
+            batch_inference.output_s3_uri if batch_inference is not None else None
+        )
         self.event_bus = event_bus or events.EventBus.from_event_bus_name(
             self, "DefaultBus", "default"
         )
@@ -284,6 +295,22 @@ class AudienceGenerationWorkflow(Construct):
             ).rule
             if bucket is not None
             else None
+        )
+        #: The stack outputs published, by kind (empty with ``stack_outputs=False``).
+        self.outputs = (
+            publish_outputs(
+                self,
+                {
+                    "WorkflowArn": self.state_machine_arn,
+                    "JobStatusStateMachineArn": self.tracker.state_machine_arn,
+                    "SeedLocation": f"s3://{bucket.bucket_name}/{seed_prefix}"
+                    if bucket is not None
+                    else None,
+                    "BatchOutputLocation": self.batch_output_s3_uri,
+                },
+            )
+            if stack_outputs
+            else {}
         )
 
     # ---- attributes -----------------------------------------------------------------------------

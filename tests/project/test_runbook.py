@@ -482,12 +482,32 @@ def test_stack_block_finds_the_workflow_the_tracker_and_the_bucket(session: Sess
     workflow, tracker = session.machine_arn("-Workflow-"), session.machine_arn("-job-status")
     # THEN the outputs are listed by key
     outputs = dict(_lines(session.out(printed, 1)))
-    assert outputs == {
+    app_outputs = {
         "SeedBucketName": session.bucket,
         "SeedAudienceUri": f"s3://{session.bucket}/seeds/",
         "WorkflowArn": workflow,
         "DashboardName": f"{STACK}-audiences",
     }
+    assert {k: outputs.get(k) for k in app_outputs} == app_outputs
+    # AND the library's own outputs, as the page lists them
+    assert outputs["PipelineWorkflowArn"] == workflow
+    assert outputs["PipelineJobStatusStateMachineArn"] == tracker
+    assert outputs["JobStatusTrackerJobStatusStateMachineArn"] == tracker
+    assert outputs["PipelineSeedLocation"] == f"s3://{session.bucket}/seeds/"
+    assert outputs["PipelineBatchOutputLocation"] == f"s3://{session.bucket}/batch-output/"
+    assert set(outputs) == set(app_outputs) | {
+        f"Pipeline{kind}"
+        for kind in (
+            "WorkflowArn",
+            "JobStatusStateMachineArn",
+            "SeedLocation",
+            "OutputLocation",
+            "BatchOutputLocation",
+            "DashboardUrl",
+            "AudienceModelArn",
+            "ConfiguredAudienceModelArn",
+        )
+    } | {"JobStatusTrackerJobStatusStateMachineArn"}
     # AND the two state machines with their logical ids, and the variables are set
     machines = dict(_lines(session.out(printed, 4)))
     assert sorted(machines.values()) == sorted([workflow, tracker])
