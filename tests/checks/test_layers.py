@@ -9,6 +9,8 @@ The rule (docs/architecture.md, "Layers"; each package's ``__init__`` docstring 
     tracking       -> _internal
     foundation     -> _internal
     _internal      -> (nothing of the library)
+    cli            -> (nothing of the library: the ``audiences`` command must not load aws_cdk;
+                      it loads the handler's input check from the shipped asset by name)
 
 The tracker sits below the objects that start jobs (an audience model waits on it), the
 workflows above them. ``lambda/`` (the handler asset) imports nothing from the library.
@@ -34,6 +36,7 @@ BELOW: dict[str, frozenset[str]] = {
     "composition": frozenset(
         {"_internal", "foundation", "tracking", "cleanrooms_ml", "bedrock", "workflows"}
     ),
+    "cli": frozenset(),
 }
 
 

@@ -174,6 +174,11 @@ def test_each_documented_install_works_in_a_fresh_venv(
     _run_block(block, cwd, venv_bin)
     # THEN the library is installed in that environment, at the one version, with its handler
     assert _installed(venv_bin, site, tmp_path) == f"{VERSION} {VERSION}"
+    # AND the console script is installed and answers --help (no jsii: it starts fast)
+    help_text = subprocess.run(
+        [str(venv_bin / "audiences"), "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "audiences" in help_text
     # AND the documented check prints the version
     assert _run_block(_check_command(), tmp_path, venv_bin).strip().splitlines()[-1] == VERSION
     check = subprocess.run(
