@@ -7,8 +7,12 @@ The AWS CLI cannot be installed next to the pinned botocore, so this module play
 - ``Shell`` runs such a block line by line like ``bash -eu`` would, for the small subset the
   runbook uses: comments, ``\\`` continuations, ``NAME=value`` / ``NAME=$(...)`` assignments,
   ``$NAME`` / ``${NAME}`` expansion (an unset variable is an error), ``cat > FILE <<'EOF'``
-  here-documents, and pipelines of one ``aws`` or ``echo`` command into ``jq`` (the real binary).
-  Anything else is refused, so a runnable block cannot hold a command the test does not run;
+  here-documents, and pipelines of one ``aws``, ``audiences`` or ``echo`` command into ``jq``
+  (the real binary). Anything else is refused, so a runnable block cannot hold a command the
+  test does not run. A command that exits non-zero fails the block, as ``bash -e`` ends it;
+  a block run with ``may_fail`` stops there instead, the exit code recorded for the test;
+- ``Audiences`` runs ``audiences ...`` lines in-process (``constructs_lib.cli.main.run``) on
+  ``CliClients``, clients of the same session as the ``aws`` lines, and captures what it prints;
 - ``AwsCli`` translates ``aws <service> <operation> --param value ...`` into the botocore call
   through the service model, as the CLI does: operation and parameter names are the kebab-case
   forms (``botocore.xform_name``), values are decoded by the member's shape (strings, numbers,
@@ -35,13 +39,14 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import os
 import re
 import shlex
 import shutil
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -127,10 +132,19 @@ def runnable_blocks(markdown: str) -> dict[str, Block]:
 
 @dataclass
 class Step:
-    """One command of a block and what it printed."""
+    """One command of a block, what it printed and its exit code."""
 
     command: str
     stdout: str
+    exit_code: int = 0
+
+
+class CommandFailedError(ShellError):
+    """A command of a block exited non-zero."""
+
+    def __init__(self, message: str, exit_code: int, stdout: str) -> None:
+        super().__init__(message)
+        self.exit_code, self.stdout = exit_code, stdout
 
 
 _HEREDOC = re.compile(r"^cat\s*>\s*(\S+)\s*<<-?\s*(['\"]?)(\w+)\2\s*$")
@@ -148,10 +162,24 @@ class Shell:
     cwd: Path
     env: dict[str, str] = field(default_factory=dict)
     after: Callable[[list[str]], None] | None = None
+    audiences: Callable[[list[str], Path], tuple[int, str, str]] | None = None
+    _current: str = field(default="", init=False, repr=False)
 
-    def run(self, text: str) -> list[Step]:
+    def run(self, text: str, *, may_fail: bool = False) -> list[Step]:
+        """The block's steps. A command exiting non-zero raises ``CommandFailedError``; with
+        ``may_fail`` the block ends there instead (as ``bash -e`` does), that step last."""
         steps: list[Step] = []
+        try:
+            self._run(text, steps)
+        except CommandFailedError as failed:
+            if not may_fail:
+                raise
+            steps.append(Step(self._current, failed.stdout, failed.exit_code))
+        return steps
+
+    def _run(self, text: str, steps: list[Step]) -> None:
         for kind, line, body in _logical_lines(text):
+            self._current = line
             if kind == "heredoc":
                 match = _HEREDOC.match(line)
                 assert match is not None
@@ -167,7 +195,6 @@ class Shell:
                 steps.append(Step(line, ""))
                 continue
             steps.append(Step(line, self._pipeline(line)))
-        return steps
 
     def _value(self, value: str) -> str:
         for opening, closing in (('"$(', ')"'), ("$(", ")")):
@@ -188,10 +215,11 @@ class Shell:
             argv = shlex.split(_expand(stage, self.env), comments=True)
             if not argv:
                 raise ShellError(f"an empty command in {line!r}")
-            if argv[0] not in (("aws", "echo") if index == 0 else ("jq",)):
+            first = ("aws", "echo", "audiences") if self.audiences is not None else ("aws", "echo")
+            if argv[0] not in (first if index == 0 else ("jq",)):
                 raise ShellError(
-                    f"{argv[0]!r}: runnable blocks hold aws and echo commands (optionally piped "
-                    f"into jq), assignments and cat here-documents only: {line!r}"
+                    f"{argv[0]!r}: runnable blocks hold {', '.join(first)} commands (optionally "
+                    f"piped into jq), assignments and cat here-documents only: {line!r}"
                 )
             commands.append(argv)
         output = ""
@@ -202,6 +230,15 @@ class Shell:
                 output = self.aws(argv, self.cwd)
                 if self.after is not None:
                     self.after(argv)
+            elif argv[0] == "audiences":
+                assert self.audiences is not None
+                code, output, errors = self.audiences(argv, self.cwd)
+                if self.after is not None:
+                    self.after(argv)
+                if code != 0:
+                    raise CommandFailedError(
+                        f"{shlex.join(argv)} exited {code}: {errors.strip()}", code, output
+                    )
             else:
                 output = _jq(argv, output)
         return output
@@ -436,6 +473,79 @@ class AwsCli:
                 lines.append(f"download: s3://{bucket}/{each} to {local.relative_to(cwd)}\n")
             return "".join(lines)
         raise AwsCliError(f"aws s3 cp {source} {target}: not supported here")
+
+
+# ---- the audiences command ---------------------------------------------------------------------
+
+
+class CliClients:
+    """What ``constructs_lib.cli.aws.Clients`` gives the commands, made by ``clients(service)``
+    (the factory the ``aws`` lines use: same moto state, same scripted services), one client
+    per service."""
+
+    def __init__(self, clients: ClientFactory, region: str) -> None:
+        self._factory = clients
+        self._clients: dict[str, Any] = {}
+        self.region = region
+        self.profile = None
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self._factory(service)
+        return self._clients[service]
+
+    @property
+    def sfn(self) -> Any:
+        return self.client("stepfunctions")
+
+    @property
+    def cfn(self) -> Any:
+        return self.client("cloudformation")
+
+    @property
+    def s3(self) -> Any:
+        return self.client("s3")
+
+    @property
+    def cleanroomsml(self) -> Any:
+        return self.client("cleanroomsml")
+
+
+@contextmanager
+def _working_directory(path: Path) -> Iterator[None]:
+    before = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+@dataclass
+class Audiences:
+    """``audiences ...`` run in-process by ``constructs_lib.cli.main.run`` on ``clients``, in
+    the shell's directory (relative file names), stdout captured (not a terminal: plain
+    lines). Returns the exit code, stdout and stderr."""
+
+    clients: CliClients
+    calls: list[list[str]] = field(default_factory=list)
+
+    def __call__(self, argv: list[str], cwd: Path) -> tuple[int, str, str]:
+        from constructs_lib.cli.main import run
+        from constructs_lib.cli.render import Output
+
+        self.calls.append(argv)
+        stdout, stderr = io.StringIO(), io.StringIO()
+        with _working_directory(cwd), redirect_stderr(stderr):
+            try:
+                code = run(
+                    argv[1:],
+                    clients=self.clients,  # type: ignore[arg-type]
+                    out=Output(json="--json" in argv, stream=stdout),
+                )
+            except SystemExit as exit_:  # argparse: usage errors, --help
+                code = exit_.code if isinstance(exit_.code, int) else 1
+        return code, stdout.getvalue(), stderr.getvalue()
 
 
 def _render_pages(pages: Any, query: str | None) -> str:
@@ -1077,8 +1187,10 @@ def deploy(
 
 
 def scripted_cloudformation(deployment: Deployment, statuses: Mapping[str, str]) -> ScriptedService:
-    """CloudFormation's answers about ``deployment``'s stack (``DescribeStacks``,
-    ``ListStackResources``, ``DescribeStackResources``), derived from its template."""
+    """CloudFormation's answers about ``deployment``'s stack (``DescribeStacks``, with or
+    without ``StackName``: the account's one stack then, ``ListStackResources``,
+    ``DescribeStackResources``), derived from its template: outputs resolved, with their
+    ``Description``."""
     import boto3
 
     stack_id = (
@@ -1106,9 +1218,14 @@ def scripted_cloudformation(deployment: Deployment, statuses: Mapping[str, str])
         ]
 
     def describe_stacks(params: dict[str, Any]) -> dict[str, Any]:
-        check_stack(params)
+        if "StackName" in params:  # without it: every stack of the account and region
+            check_stack(params)
         outputs = [
-            {"OutputKey": key, "OutputValue": str(resolve(output["Value"], deployment.ids))}
+            {
+                "OutputKey": key,
+                "OutputValue": str(resolve(output["Value"], deployment.ids)),
+                **({"Description": output["Description"]} if "Description" in output else {}),
+            }
             for key, output in deployment.template.get("Outputs", {}).items()
         ]
         stack = {

@@ -9,8 +9,11 @@ WHEN the runbook's blocks run in a bash-like session (``tests/runbook_support.py
 command is translated through the botocore service model; ``jq`` is the real one), in this
 order: find the stack's parts, add the alarm rule, upload a seed file, start a run by hand,
 follow it, read the outcome of four kinds of run, list a run's outputs, export and track an
-export, watch the model train, stop the run; and, on a second deployment of the example app
-without export sizes, upload a seed file and list the run's outputs.
+export; then the same with the ``audiences`` command (run in-process on the same clients: find
+the pipeline, start a run from a skeleton file and from a seed file, list the runs, follow the
+run it started and the failed one, ask why the failed one failed, where the run's results are,
+how training goes); then watch the model train, stop the run; and, on a second deployment of the
+example app without export sizes, upload a seed file and list the run's outputs.
 THEN each block prints what the runbook says it prints (tests below).
 
 moto's Step Functions is also made to do three things as the API reference documents them and
@@ -55,8 +58,10 @@ from moto import mock_aws
 from tests.conftest import ROOT, cdk_json_context
 from tests.handler_support import new_client
 from tests.runbook_support import (
+    Audiences,
     AwsCli,
     AwsCliError,
+    CliClients,
     Deployment,
     Fate,
     ScriptedAws,
@@ -235,7 +240,13 @@ class _State:
         self.variables: dict[str, dict[str, str]] = {}
         self.executed: set[str] = set()
         self.aws = AwsCli(clients)
-        self.shell = Shell(self.aws, cwd, after=self._after)
+        # the audiences command's clients: the same moto state and scripted services; its
+        # upload of a seed file reaches the workflow as the seed rule would deliver it
+        cli_clients = CliClients(clients, REGION)
+        cli_clients.s3.meta.events.register(
+            "after-call.s3.PutObject", lambda **_: self._deliver_seed_events()
+        )
+        self.shell = Shell(self.aws, cwd, after=self._after, audiences=Audiences(cli_clients))
         self.machines = [
             f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
             for name in deployment.definitions
@@ -280,14 +291,22 @@ class _State:
                 found.append(json.loads(message["Body"]))
                 self.sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
 
+    def _deliver_seed_events(self) -> None:
+        """EventBridge delivers what S3 sent to the seed rule: the workflow starts with it."""
+        for event in self._drain(self.seed_queue):
+            self.sfn.start_execution(
+                stateMachineArn=self.workflow, name=str(uuid.uuid4()), input=json.dumps(event)
+            )
+
     def _after(self, argv: list[str]) -> None:
         """After a command: EventBridge delivers what S3 sent, and runs catch up."""
+        if argv[0] == "audiences":
+            if "start" in argv:
+                _settle(self.sfn, self.machines)
+            return
         command = argv[1:3]
         if command == ["s3", "cp"]:
-            for event in self._drain(self.seed_queue):
-                self.sfn.start_execution(
-                    stateMachineArn=self.workflow, name=str(uuid.uuid4()), input=json.dumps(event)
-                )
+            self._deliver_seed_events()
         starts = (
             ["s3", "cp"],
             ["stepfunctions", "start-execution"],
@@ -312,13 +331,16 @@ class _State:
 
     # -- the runbook, block by block -------------------------------------------------------------
 
-    def block(self, slug: str, label: str | None = None, **env: str) -> None:
+    def block(
+        self, slug: str, label: str | None = None, *, may_fail: bool = False, **env: str
+    ) -> None:
         """Run the runbook's block ``slug`` (after setting ``env``), recorded as ``slug`` or
-        ``slug@label``."""
+        ``slug@label``; ``may_fail``: a command exiting non-zero ends the block (its exit code
+        recorded for the test to check) instead of failing it."""
         self.shell.env.update(env)
         key = slug if label is None else f"{slug}@{label}"
         try:
-            self.printed[key] = self.shell.run(self.blocks[slug].text)
+            self.printed[key] = self.shell.run(self.blocks[slug].text, may_fail=may_fail)
         except ShellError as error:
             raise AssertionError(f"{RUNBOOK.name} block {key!r}: {error}") from error
         self.variables[key] = dict(self.shell.env)
@@ -384,6 +406,23 @@ class _State:
         self.block("read-the-tracked-jobs-last-answer", "failed", RUN=runs["failed"])
         self.block("list-a-runs-outputs", RUN=runs["succeeded"])
         self.block("export-an-audience-later-and-track-it")
+
+        # the same steps with the audiences command
+        self.block("find-the-pipeline")
+        self.block("start-a-run-from-a-skeleton-file")
+        runs["tool"] = (
+            f"{self.workflow.replace(':stateMachine:', ':execution:')}:" + (self.shell.env["RUN"])
+        )
+        self.block("start-a-run-from-a-seed-file")
+        seed_run = self.printed["start-a-run-from-a-seed-file"][-1].stdout.split()[-1]
+        runs["tool seed file"] = runs["tool"].rsplit(":", 1)[0] + f":{seed_run}"
+        self.block("list-the-runs")
+        self.block("follow-a-run-to-its-end")
+        failed = runs["failed"].rsplit(":", 1)[1]
+        self.block("follow-a-run-to-its-end", "failed", may_fail=True, RUN=failed)
+        self.block("ask-why-a-run-failed", RUN=failed)
+        self.block("find-where-a-runs-results-are", RUN=runs["tool"].rsplit(":", 1)[1])
+        self.block("watch-training")
 
         self._start_model_training()
         self.block("watch-the-audience-model-train")
@@ -722,6 +761,179 @@ def test_runbook_calls_are_the_documented_operations(session: Session) -> None:
     } <= set(session.world.cleanroomsml.calls)
 
 
+# ---- the blocks with the audiences command ---------------------------------------------------
+
+
+def _ok(session: Session, key: str) -> list[Step]:
+    """The steps of block ``key``, each having exited 0."""
+    steps = session.printed[key]
+    assert [s.exit_code for s in steps] == [0] * len(steps), key
+    return steps
+
+
+def test_tool_pipelines_block_finds_the_pipeline_by_its_outputs(session: Session) -> None:
+    # GIVEN the stack's outputs with their descriptions (WHEN the block ran)
+    steps = _ok(session, "find-the-pipeline")
+    workflow = session.machine_arn("-Workflow-")
+    # THEN the listing of every stack shows the example app's one pipeline
+    [header, row] = [line.split() for line in steps[1].stdout.splitlines()]
+    assert header == ["STACK", "PIPELINE", "WORKFLOW", "SEEDS", "OUTPUT"]
+    assert row == [
+        STACK,
+        "Pipeline",
+        workflow.rsplit(":", 1)[1],
+        f"s3://{session.bucket}/seeds/",
+        f"s3://{session.bucket}/audiences/",
+    ]
+    # AND the JSON of the stack's pipeline carries the workflow's ARN
+    assert json.loads(steps[2].stdout) == {
+        "path": "Pipeline",
+        "workflow_arn": workflow,
+        "seed_location": f"s3://{session.bucket}/seeds/",
+        "output_location": f"s3://{session.bucket}/audiences/",
+    }
+
+
+def test_tool_skeleton_block_starts_the_run_and_prints_its_name(session: Session) -> None:
+    # GIVEN the skeleton file the block wrote (WHEN it was started)
+    key = "start-a-run-from-a-skeleton-file"
+    steps = _ok(session, key)
+    # THEN the run's name was printed (captured in RUN) and is the execution's name
+    assert session.variables[key]["SEED_LOCATION"] == f"s3://{session.bucket}/seeds/"
+    assert session.variables[key]["RUN"] == "weekly-2026-49"
+    assert steps[-1].stdout == "started weekly-2026-49\n"
+    assert session.runs["tool"].endswith(":weekly-2026-49")
+    assert session.statuses["tool"] == "SUCCEEDED"
+    # AND the job got the file's fields and the workflow's model
+    [job] = [j for j in session.world.jobs.values() if j["name"] == "weekly-2026-49"]
+    uri = f"s3://{session.bucket}/seeds/2026-49/weekly.jsonl"
+    assert job["seedAudience"]["dataSource"] == {"s3Uri": uri}
+    assert job["description"] == "Lookalikes of the week 49 buyers"
+    configured = session.logical_id("Custom::CleanRoomsMLConfiguredAudienceModel")
+    assert job["configuredAudienceModelArn"] == session.deployment.ids[configured]
+
+
+def test_tool_seed_file_block_uploads_and_prints_the_run_s3_started(session: Session) -> None:
+    # GIVEN the local seed file (WHEN the block uploaded it and waited)
+    [_, start] = _ok(session, "start-a-run-from-a-seed-file")
+    uploaded, name = start.stdout.splitlines()
+    # THEN the object is under the seed prefix, named after the file
+    assert uploaded.startswith(f"uploaded s3://{session.bucket}/seeds/week-49-")
+    assert uploaded.endswith(".jsonl")
+    uri = uploaded.split()[1]
+    # AND the run printed is the one S3's notification started, named by the workflow
+    assert name.startswith("s3-")
+    assert len(name) == len("s3-") + 64
+    assert session.runs["tool seed file"].endswith(f":{name}")
+    assert session.statuses["tool seed file"] == "SUCCEEDED"
+    # AND its generation job's seed is the uploaded object
+    [job] = [
+        j for j in session.world.jobs.values() if j["seedAudience"]["dataSource"]["s3Uri"] == uri
+    ]
+    assert job["name"].startswith("lookalike-")
+
+
+def test_tool_runs_block_lists_the_runs_with_trigger_and_outcome(session: Session) -> None:
+    # GIVEN the runs of the session (WHEN the block listed them)
+    [listing] = _ok(session, "list-the-runs")
+    rows = [line.split() for line in listing.stdout.splitlines()]
+    # THEN a header, then each run newest first: name, trigger, outcome last
+    assert rows[0] == ["NAME", "TRIGGER", "STARTED", "(UTC)", "DURATION", "OUTCOME"]
+    outcomes = {row[0]: (row[1], row[-1]) for row in rows[1:]}
+    assert outcomes["weekly-2026-49"] == ("manual", "SUCCEEDED")
+    assert outcomes["week-48-small-seed"] == ("manual", "FAILED")
+    assert outcomes["week-48-invalid"] == ("manual", "INVALID_INPUT")
+    assert outcomes["week-48-refused"] == ("manual", "CALL_FAILED")
+    assert outcomes["weekly-2026-48"] == ("manual", "RUNNING")
+    seed_run = session.printed["start-a-run-from-a-seed-file"][1].stdout.split()[-1]
+    assert rows[1][0] == seed_run
+    assert outcomes[seed_run] == ("S3", "SUCCEEDED")
+    assert ("S3", "HANDED_OVER") in outcomes.values()
+
+
+def test_tool_follow_block_prints_each_step_and_ends_with_the_outcome(session: Session) -> None:
+    # GIVEN the run the skeleton block started (WHEN the block followed it, not in a terminal)
+    [followed] = _ok(session, "follow-a-run-to-its-end")
+    lines = followed.stdout.splitlines()
+    # THEN plain lines: the run, each step with its job and status, then the outcome
+    assert lines[0].startswith("run weekly-2026-49 (manual) started ")
+    steps = [line.strip().split(" | ")[0] for line in lines[1:-1]]
+    assert steps == [
+        "input check: SUCCEEDED",
+        "generation: SUCCEEDED",
+        "export weekly-2026-49-absolute-10000: SUCCEEDED",
+        "Bedrock: SUCCEEDED",
+    ]
+    assert "job status ACTIVE" in lines[2]
+    assert lines[-1].startswith("outcome: SUCCEEDED after ")
+    assert "\x1b" not in followed.stdout  # no escape codes in plain mode
+
+
+def test_tool_follow_block_exits_1_for_a_failed_run(session: Session) -> None:
+    # GIVEN the run whose generation job failed (WHEN the block followed it)
+    [followed] = session.printed["follow-a-run-to-its-end@failed"]
+    lines = followed.stdout.splitlines()
+    # THEN it ends with the outcome, the step and the service's message, and exits 1
+    assert followed.exit_code == 1
+    assert lines[0].startswith("run week-48-small-seed (manual) started ")
+    assert lines[2].strip().startswith("generation: FAILED | job ")
+    assert lines[-1].startswith("outcome: FAILED in step generation after ")
+    assert lines[-1].endswith(FAILED_MESSAGE)
+
+
+def test_tool_why_block_names_the_step_the_outcome_and_the_message(session: Session) -> None:
+    # GIVEN the run whose generation job failed (WHEN the block asked why)
+    [why] = _ok(session, "ask-why-a-run-failed")
+    # THEN FAILED, the step, the service's own message and the console link
+    assert why.stdout.splitlines() == [
+        "run week-48-small-seed: FAILED",
+        "step: generation",
+        f"message: {FAILED_MESSAGE}",
+        f"console: https://{REGION}.console.aws.amazon.com/states/home?region={REGION}"
+        f"#/v2/executions/details/{session.runs['failed']}",
+    ]
+
+
+def test_tool_where_block_lists_the_s3_locations_and_the_end_event(session: Session) -> None:
+    # GIVEN the run the skeleton block started (one export, a Bedrock step)
+    [where] = _ok(session, "find-where-a-runs-results-are")
+    lines = where.stdout.splitlines()
+    found = {}
+    for line in lines[1:-1]:
+        what, uri, status = line.rsplit(maxsplit=2)
+        found[what.strip()] = (uri, status)
+    # THEN the generation job, the destination, the export's and Bedrock's s3:// locations
+    [job] = [j for j in session.world.jobs.values() if j["name"] == "weekly-2026-49"]
+    [export] = [
+        e
+        for e in session.world.exports
+        if e["audienceGenerationJobArn"] == job["audienceGenerationJobArn"]
+    ]
+    assert found == {
+        "generated audience (job)": (job["audienceGenerationJobArn"], "ACTIVE"),
+        "audience destination": (f"s3://{session.bucket}/audiences/", "-"),
+        "export weekly-2026-49-absolute-10000": (export["outputLocation"], "ACTIVE"),
+        "Bedrock output": (f"s3://{session.bucket}/batch-output/weekly-2026-49/", "Completed"),
+    }
+    assert export["outputLocation"].startswith(f"s3://{session.bucket}/audiences/")
+    # AND the end event it published
+    assert lines[-1].startswith(
+        "end event: cleanrooms-ml-cdk.audience-generation / Audience Generation Workflow "
+        "Finished on "
+    )
+    assert lines[-1].endswith("outcome SUCCEEDED, step done")
+
+
+def test_tool_training_block_shows_the_model_in_training(session: Session) -> None:
+    # GIVEN the model in training (WHEN the block ran)
+    [training] = _ok(session, "watch-training")
+    [model] = session.world.models.values()
+    lines = training.stdout.splitlines()
+    # THEN its name, status and time in training, and its ARN
+    assert lines[0].startswith(f"audience model {model['name']}: CREATE_IN_PROGRESS, training for ")
+    assert lines[1].endswith(f"; model {model['audienceModelArn']}")
+
+
 # ---- the translator ---------------------------------------------------------------------------
 
 
@@ -789,6 +1001,7 @@ def test_fails_if_a_required_parameter_is_missing(tmp_path: Path) -> None:
         ("aws stepfunctions describe-execution --execution-arn $NOT_SET", "NOT_SET: unbound"),
         ("aws s3 ls s3://b | grep x", "'grep'"),
         ('aws s3 ls "$(echo s3://b)"', "command substitution"),
+        ("audiences runs", "'audiences'"),
     ],
 )
 def test_fails_if_a_block_holds_what_the_session_does_not_run(
@@ -798,6 +1011,23 @@ def test_fails_if_a_block_holds_what_the_session_does_not_run(
     # something else than jq, a command substitution in an argument) THEN it is refused
     with pytest.raises(ShellError, match=message):
         Shell(_offline_cli(), tmp_path).run(line)
+
+
+def test_fails_if_an_audiences_command_exits_non_zero(tmp_path: Path) -> None:
+    # GIVEN an audiences command that prints a line, then exits 1 with an error
+    def audiences(argv: list[str], cwd: Path) -> tuple[int, str, str]:
+        return 1, "partial\n", "audiences: error: no run x\n"
+
+    shell = Shell(_offline_cli(), tmp_path, audiences=audiences)
+    block = "audiences why x\necho after"
+    # WHEN a block runs it THEN the block fails, as bash -e would, with the error
+    with pytest.raises(ShellError, match="exited 1: audiences: error: no run x"):
+        shell.run(block)
+    # AND a block allowed to fail ends there, the exit code and the output recorded
+    steps = shell.run(block, may_fail=True)
+    assert [(s.command, s.stdout, s.exit_code) for s in steps] == [
+        ("audiences why x", "partial\n", 1)
+    ]
 
 
 def test_text_output_queries_each_page_as_the_cli_does(tmp_path: Path) -> None:
