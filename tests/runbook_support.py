@@ -57,6 +57,8 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError, ParamValidationError
 from botocore.validate import ParamValidator
 
+from constructs_lib.cli.aws import Clients
+
 RUNNABLE = "<!-- runnable -->"
 
 #: ``aws <command>`` names that differ from the botocore service name.
@@ -478,37 +480,18 @@ class AwsCli:
 # ---- the audiences command ---------------------------------------------------------------------
 
 
-class CliClients:
-    """What ``constructs_lib.cli.aws.Clients`` gives the commands, made by ``clients(service)``
-    (the factory the ``aws`` lines use: same moto state, same scripted services), one client
-    per service."""
+class CliClients(Clients):
+    """``constructs_lib.cli.aws.Clients`` with its clients made by ``clients(service)`` (the
+    factory the ``aws`` lines use: same moto state, same scripted services), one per service."""
 
     def __init__(self, clients: ClientFactory, region: str) -> None:
+        super().__init__(region=region)
         self._factory = clients
-        self._clients: dict[str, Any] = {}
-        self.region = region
-        self.profile = None
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
             self._clients[service] = self._factory(service)
         return self._clients[service]
-
-    @property
-    def sfn(self) -> Any:
-        return self.client("stepfunctions")
-
-    @property
-    def cfn(self) -> Any:
-        return self.client("cloudformation")
-
-    @property
-    def s3(self) -> Any:
-        return self.client("s3")
-
-    @property
-    def cleanroomsml(self) -> Any:
-        return self.client("cleanroomsml")
 
 
 @contextmanager
@@ -540,7 +523,7 @@ class Audiences:
             try:
                 code = run(
                     argv[1:],
-                    clients=self.clients,  # type: ignore[arg-type]
+                    clients=self.clients,
                     out=Output(json="--json" in argv, stream=stdout),
                 )
             except SystemExit as exit_:  # argparse: usage errors, --help
