@@ -7,7 +7,8 @@ AudienceModel``). The folders are layers, each importing only those below it
 
     composition/    pipeline, monitoring
     workflows/      audience-generation workflow, built from state-machine fragments
-    cleanrooms_ml/  training dataset, audience model, configured model, generation job
+    cleanrooms_ml/  training dataset, audience model, configured model (and its collaboration
+                    association), generation job
     bedrock/        batch inference job
     tracking/       job-status tracker: fragments, job kinds, poll schedule (pure arithmetic)
     foundation/     key, seed bucket, service roles, compliance checks
@@ -43,6 +44,9 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
         IConfiguredAudienceModel,
         SharedAudienceMetrics,
         TagOnCreatePolicy,
+    )
+    from .cleanrooms_ml.configured_audience_model_association import (
+        ConfiguredAudienceModelAssociation,
     )
     from .cleanrooms_ml.training_dataset import ColumnType, TrainingDataColumn, TrainingDataset
     from .composition.monitoring import PipelineMonitoring
@@ -106,6 +110,7 @@ _EXPORTS: dict[str, str] = {
     "CleanRoomsMlServiceRole": ".foundation.cleanrooms_ml_role",
     "ColumnType": ".cleanrooms_ml.training_dataset",
     "ConfiguredAudienceModel": ".cleanrooms_ml.configured_audience_model",
+    "ConfiguredAudienceModelAssociation": ".cleanrooms_ml.configured_audience_model_association",
     "ConstructValidationError": "._internal.validation",
     "GlueTrainingTable": ".foundation.cleanrooms_ml_role",
     "IAudienceModel": ".cleanrooms_ml.audience_model",
@@ -151,6 +156,7 @@ __all__ = [
     "CleanRoomsMlServiceRole",
     "ColumnType",
     "ConfiguredAudienceModel",
+    "ConfiguredAudienceModelAssociation",
     "ConstructValidationError",
     "GlueTrainingTable",
     "IAudienceModel",

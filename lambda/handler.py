@@ -20,6 +20,7 @@ import audience_model
 import bedrock_batch_job
 import clients
 import configured_audience_model
+import configured_audience_model_association
 import configured_audience_model_policy
 import tracking
 import workflow_input
@@ -35,6 +36,7 @@ RESOURCES: dict[str, ModuleType] = {
         audience_model,
         configured_audience_model,
         configured_audience_model_policy,
+        configured_audience_model_association,
         audience_generation_job,
         bedrock_batch_job,
     )

@@ -89,6 +89,12 @@ class Kind:
     list_filter: Callable[[Props], dict[str, Any]] = lambda _: {}
     #: Job-status state machine kind; None for objects that are ready once created.
     tracked_kind: str | None = None
+    #: The request field holding the object's name (the list answers call it ``name``).
+    name_field: str = "name"
+    #: The new object's ARN in the create answer; default: its ``arn_key`` member.
+    created_arn: Callable[[Mapping[str, Any]], str] | None = None
+    #: The delete request for an ARN; default: ``{arn_key: arn}``.
+    delete_request: Callable[[str], dict[str, Any]] | None = None
 
     def is_arn(self, physical_id: str) -> bool:
         """True for an ARN of this kind (a failed create leaves a non-ARN physical id)."""
@@ -106,7 +112,7 @@ def call(client: Any, operation: str, **request: Any) -> Any:
 
 def create_or_adopt(client: Any, kind: Kind, props: Props) -> str:
     """Create the object (tagged with the owner tag), or adopt it if this request created it."""
-    name = props.request["name"]
+    name = props.request[kind.name_field]
     existing = find_by_name(client, kind, name, props)
     if existing is not None:
         owner = tags_of(client, existing).get(OWNER_TAG, "")
@@ -124,6 +130,8 @@ def create_or_adopt(client: Any, kind: Kind, props: Props) -> str:
     response = call(
         client, kind.create_operation, **props.request, tags={**props.tags, OWNER_TAG: props.owner}
     )
+    if kind.created_arn is not None:
+        return kind.created_arn(response)
     arn: str = response[kind.arn_key]
     return arn
 
@@ -176,7 +184,10 @@ def update_tags(
 
 def result(kind: Kind, arn: str, props: Props) -> Result:
     """The provider-framework answer: the ARN as physical id and as attributes."""
-    return {"PhysicalResourceId": arn, "Data": {kind.data_key: arn, "Name": props.request["name"]}}
+    return {
+        "PhysicalResourceId": arn,
+        "Data": {kind.data_key: arn, "Name": props.request[kind.name_field]},
+    }
 
 
 def create(kind: Kind, props: Props, client: Any, tracker: Any = None) -> Result:
@@ -218,8 +229,11 @@ def delete(client: Any, kind: Kind, physical_id: str) -> Result:
     if not kind.is_arn(physical_id):
         return {"PhysicalResourceId": physical_id}
     method = getattr(client, xform_name(kind.delete_operation))
+    request = (
+        kind.delete_request(physical_id) if kind.delete_request else {kind.arn_key: physical_id}
+    )
     try:
-        method(**{kind.arn_key: physical_id})
+        method(**request)
     except ClientError as error:
         if error_code(error) != "ResourceNotFoundException":
             raise describe(kind.delete_operation, error, arn=physical_id) from None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import botocore
 
-SERVICES = ("cleanroomsml", "bedrock")
+SERVICES = ("cleanroomsml", "cleanrooms", "bedrock")
 FILES = ("service-2.json", "endpoint-rule-set-1.json", "paginators-1.json")
 TARGET = Path(__file__).resolve().parent.parent / "lambda" / "models"
 

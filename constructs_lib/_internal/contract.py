@@ -16,6 +16,7 @@ AUDIENCE_MODEL = "Custom::CleanRoomsMLAudienceModel"
 CONFIGURED_AUDIENCE_MODEL = "Custom::CleanRoomsMLConfiguredAudienceModel"
 CONFIGURED_AUDIENCE_MODEL_POLICY = "Custom::CleanRoomsMLConfiguredAudienceModelPolicy"
 AUDIENCE_GENERATION_JOB = "Custom::CleanRoomsMLAudienceGenerationJob"
+CONFIGURED_AUDIENCE_MODEL_ASSOCIATION = "Custom::CleanRoomsConfiguredAudienceModelAssociation"
 
 #: Entry point of the handler asset.
 HANDLER = "handler.on_event"

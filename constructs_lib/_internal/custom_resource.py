@@ -120,7 +120,11 @@ def to_request_value(value: Any) -> Any:
 
 
 def validate_fields(
-    scope: IConstruct, operation: str, fields: Sequence[tuple[str, str, Any]]
+    scope: IConstruct,
+    operation: str,
+    fields: Sequence[tuple[str, str, Any]],
+    *,
+    service: str = SERVICE,
 ) -> None:
     """Check each ``(prop, API member, value)`` against ``operation``'s service model."""
     for prop, member, value in fields:
@@ -128,7 +132,7 @@ def validate_fields(
             scope,
             prop,
             to_request_value(value),
-            service=SERVICE,
+            service=service,
             operation=operation,
             member=member,
         )

@@ -84,6 +84,20 @@ RULES: dict[tuple[str, str], Rule] = {
         "collaboration and membership ids",
         "0f8fad5b-d9cb-469f-a165-70867728950e",
     ),
+    ("cleanrooms", "MembershipIdentifier"): Rule(
+        "the membership id of this account in the collaboration: a UUID in lowercase "
+        "hexadecimal (8-4-4-4-12 digits), as the AWS Clean Rooms console shows it",
+        "0f8fad5b-d9cb-469f-a165-70867728950e",
+    ),
+    ("cleanrooms", "ConfiguredAudienceModelArn"): _clean_rooms_ml_arn(
+        "configured-audience-model", "configured audience model"
+    ),
+    ("cleanrooms", "ConfiguredAudienceModelAssociationName"): Rule(
+        "a name that is not blank (printable characters, tabs allowed)", "lookalike-model"
+    ),
+    ("cleanrooms", "ResourceDescription"): Rule(
+        "printable text (tabs and line breaks allowed)", "Lookalike model for the campaign"
+    ),
     ("cleanroomsml", "S3Path"): Rule(
         "an S3 URI (s3://<bucket>/<key>)", "s3://my-bucket/audiences/"
     ),

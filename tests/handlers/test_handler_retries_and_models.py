@@ -66,7 +66,7 @@ def test_access_denied_is_not_retried(sleeps: list[float]) -> None:
     assert sleeps == []
 
 
-@pytest.mark.parametrize("service", ["cleanroomsml", "bedrock"])
+@pytest.mark.parametrize("service", ["cleanroomsml", "cleanrooms", "bedrock"])
 def test_clients_load_the_model_bundled_in_the_asset(service: str) -> None:
     # GIVEN the handler's session WHEN it loads the service model THEN it reads lambda/models
     loader = clients.new_session()._session.get_component("data_loader")
@@ -82,7 +82,7 @@ def test_bundled_model_knows_fields_an_older_runtime_may_lack() -> None:
     assert "sqlComputeConfiguration" in seed.members
 
 
-@pytest.mark.parametrize("service", ["cleanroomsml", "bedrock"])
+@pytest.mark.parametrize("service", ["cleanroomsml", "cleanrooms", "bedrock"])
 def test_bundled_models_match_the_pinned_botocore(service: str) -> None:
     # a botocore bump without `make models` fails here
     import gzip
