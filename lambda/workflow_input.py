@@ -52,7 +52,7 @@ def prepare(event: Mapping[str, Any]) -> dict[str, Any]:
         source, request = "manual", _from_cli_input(given, settings, execution)
     model = clients.service_model("cleanroomsml")
     shape = model.operation_model(_OPERATION).input_shape
-    problems = check(shape, request, "")
+    problems = check(shape, request, "") or seed_problems(request)
     if problems:
         raise WorkflowInputError(
             f"{len(problems)} problem(s) in the {source} input, nothing was started: "
@@ -124,6 +124,12 @@ def _from_cli_input(
             f"workflow's configured audience model ({model_arn}); leave it out or start the "
             "workflow of that model"
         )
+    collaboration = settings.get("collaborationId")
+    if collaboration and request.get("collaborationId", collaboration) != collaboration:
+        problems.append(
+            f"collaborationId {request['collaborationId']!r} is not this workflow's collaboration "
+            f"({collaboration}); leave it out or start the workflow of that collaboration"
+        )
     seed = request.get("seedAudience")
     if (
         isinstance(seed, Mapping)
@@ -159,6 +165,41 @@ def _with_defaults(
     if tags is None or isinstance(tags, Mapping):  # anything else is reported by the check
         request["tags"] = {**(settings.get("tags") or {}), **(tags or {}), EXECUTION_TAG: execution}
     return request
+
+
+def seed_problems(request: Mapping[str, Any]) -> list[str]:
+    """The rules of ``seedAudience`` the service model cannot state (it marks only
+    ``roleArn`` required): a seed is an S3 file (``dataSource``) or a protected query
+    (``sqlParameters``: a ``queryString`` or an ``analysisTemplateArn``); workers
+    (``sqlComputeConfiguration``) are for a query only; and a query runs in a collaboration, so
+    a SQL seed needs ``collaborationId`` (docs/aws-assumptions.md, "SQL seeds")."""
+    seed = request.get("seedAudience")
+    if not isinstance(seed, Mapping):
+        return []
+    sql = seed.get("sqlParameters")
+    problems = []
+    if "dataSource" not in seed and sql is None:
+        problems.append(
+            "seedAudience needs dataSource (an S3 seed: {'s3Uri': 's3://...'}) or sqlParameters "
+            "(a SQL seed: {'queryString': ...} or {'analysisTemplateArn': ...})"
+        )
+    if "sqlComputeConfiguration" in seed and sql is None:
+        problems.append(
+            "seedAudience.sqlComputeConfiguration sizes the workers of a SQL seed's query: give "
+            "sqlParameters too, or leave it out"
+        )
+    if isinstance(sql, Mapping):
+        if not sql.get("queryString") and not sql.get("analysisTemplateArn"):
+            problems.append(
+                "seedAudience.sqlParameters needs queryString (the SQL) or analysisTemplateArn "
+                "(an analysis template of the collaboration)"
+            )
+        if not request.get("collaborationId"):
+            problems.append(
+                "a SQL seed runs its query in an AWS Clean Rooms collaboration: give "
+                "collaborationId (or deploy the workflow with collaboration_id)"
+            )
+    return problems
 
 
 def _export(job_name: str, size: Mapping[str, Any]) -> dict[str, Any]:

@@ -36,6 +36,11 @@ CAM_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:configured-audience-mode
 DATASET_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:training-dataset/d-1"
 SEED_ROLE_ARN = "arn:aws:iam::123456789012:role/SeedRole"
 COLLABORATION = "0f8fad5b-d9cb-469f-a165-70867728950e"
+MEMBERSHIP = "5a6b7c8d-1111-2222-3333-444455556666"
+#: A configured model of the model owner's account, associated with the collaboration.
+OTHER_ACCOUNT_CAM_ARN = (
+    "arn:aws:cleanrooms-ml:us-east-1:444455556666:configured-audience-model/owner-1"
+)
 
 #: The two families of state machines, told apart by their names.
 TRACKER = "job-status tracker"
@@ -78,8 +83,15 @@ def _workflow(
     def build(stack: cdk.Stack) -> None:
         key = AudienceEncryptionKey(stack, "Key")
         seeds = SeedAudienceBucket(stack, "Seeds", encryption_key=key)
+        # in a collaboration: SQL seeds run as this account's membership, against the
+        # configured model of the other member's account
         role = CleanRoomsMlServiceRole(
-            stack, "SeedRole", seed_bucket=seeds.bucket, seed_prefix="seeds/", encryption_key=key
+            stack,
+            "SeedRole",
+            seed_bucket=seeds.bucket,
+            seed_prefix="seeds/",
+            encryption_key=key,
+            sql_seed_membership=MEMBERSHIP if collaboration else None,
         )
         step = None
         if bedrock:
@@ -102,7 +114,7 @@ def _workflow(
         AudienceGenerationWorkflow(
             stack,
             "Workflow",
-            configured_audience_model=CAM_ARN,
+            configured_audience_model=OTHER_ACCOUNT_CAM_ARN if collaboration else CAM_ARN,
             seed_role=role,
             seed_bucket=seeds if s3 else None,
             collaboration_id=COLLABORATION if collaboration else None,

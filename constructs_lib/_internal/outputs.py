@@ -27,6 +27,8 @@ OUTPUT_KINDS = (
     "DashboardUrl",
     "AudienceModelArn",
     "ConfiguredAudienceModelArn",
+    "ConfiguredAudienceModelAssociationArn",
+    "CollaborationId",
 )
 
 

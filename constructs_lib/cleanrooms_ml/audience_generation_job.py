@@ -112,7 +112,8 @@ class AudienceGenerationJob(Construct):
         :param include_seed_in_output: add the seed users to the generated audience.
             Default: the service's default (false).
         :param collaboration_id:
-            collaboration of a SQL seed (a UUID). Default: none.
+            the collaboration the job runs in (a UUID); required with a SQL seed, whose query
+            runs there. Default: none.
         :param description:
             up to 255 characters. Default: none.
         :param tags:
@@ -151,6 +152,14 @@ class AudienceGenerationJob(Construct):
                 ("description", "description", description),
             ],
         )
+        if seed_audience.sql_parameters is not None and collaboration_id is None:
+            raise fail(
+                self,
+                "collaboration_id",
+                None,
+                "a SQL seed runs its query in an AWS Clean Rooms collaboration: give the "
+                "collaboration's id",
+            )
         check_tags(self, tags, _OPERATION)
 
         JobStatusTracker.of(self)
@@ -194,6 +203,21 @@ def _seed_request(scope: Construct, seed: SeedAudience, role_arn: str) -> dict[s
         raise fail(scope, "seed_audience.data_source_s3_uri", uri, "must be an s3:// URI")
     sql = seed.sql_parameters
     compute = seed.sql_compute_configuration
+    if sql is not None and sql.query_string is None and sql.analysis_template_arn is None:
+        raise fail(
+            scope,
+            "seed_audience.sql_parameters",
+            sql,
+            "give query_string (the SQL) or analysis_template_arn (an analysis template of the "
+            "collaboration)",
+        )
+    if compute is not None and sql is None:
+        raise fail(
+            scope,
+            "seed_audience.sql_compute_configuration",
+            compute,
+            "sizes the workers of a SQL seed's query: give sql_parameters too, or leave it out",
+        )
     return {
         "dataSource": None if uri is None else {"s3Uri": uri},
         "roleArn": role_arn,

@@ -14,6 +14,7 @@ from constructs import Construct
 
 from .._internal import contract
 from .._internal.custom_resource import (
+    allow_handler,
     check_tags,
     default_name,
     new_custom_resource,
@@ -126,7 +127,7 @@ class ConfiguredAudienceModelAssociation(Construct):
             service=SERVICE,
         )
         check_tags(self, tags, _OPERATION, service=SERVICE)
-        self._allow_handler(membership_identifier, model_arn, manage_resource_policies)
+        self._allow_handler(membership_identifier, manage_resource_policies)
         self.resource = new_custom_resource(
             self,
             resource_type=contract.CONFIGURED_AUDIENCE_MODEL_ASSOCIATION,
@@ -163,7 +164,7 @@ class ConfiguredAudienceModelAssociation(Construct):
         """The ARN of the collaboration the membership belongs to."""
         return self.resource.get_att_string("CollaborationArn")
 
-    def _allow_handler(self, membership: str, model_arn: str, manage_policies: bool) -> None:
+    def _allow_handler(self, membership: str, manage_policies: bool) -> None:
         """What the Service Authorization Reference requires for the handler's calls
         (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscleanrooms.html):
         CreateConfiguredAudienceModelAssociation and ListConfiguredAudienceModelAssociations on
@@ -200,11 +201,13 @@ class ConfiguredAudienceModelAssociation(Construct):
             [associations],
             wildcard_reason=_ASSOCIATION_IDS,
         )
-        model_actions = ["cleanrooms-ml:GetConfiguredAudienceModel"]
+        model_actions = ["GetConfiguredAudienceModel"]
         if manage_policies:
             model_actions += [
-                "cleanrooms-ml:GetConfiguredAudienceModelPolicy",
-                "cleanrooms-ml:PutConfiguredAudienceModelPolicy",
-                "cleanrooms-ml:DeleteConfiguredAudienceModelPolicy",
+                "GetConfiguredAudienceModelPolicy",
+                "PutConfiguredAudienceModelPolicy",
+                "DeleteConfiguredAudienceModelPolicy",
             ]
-        provider.allow(model_actions, [model_arn])
+        # This account's configured models (configured-audience-model/*): the model's own ARN
+        # would make the handler's policy wait for the model, which waits for the policy.
+        allow_handler(self, model_actions, ["configured-audience-model"], taggable=False)

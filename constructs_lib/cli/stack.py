@@ -35,6 +35,8 @@ KINDS = {
     "AudienceModelArn": "audience_model_arn",
     "ConfiguredAudienceModelArn": "configured_audience_model_arn",
     "BatchOutputLocation": "batch_output_location",
+    "ConfiguredAudienceModelAssociationArn": "association_arn",
+    "CollaborationId": "collaboration_id",
 }
 
 
@@ -53,6 +55,9 @@ class Pipeline:
     audience_model_arn: str | None = None
     configured_audience_model_arn: str | None = None
     batch_output_location: str | None = None
+    #: The configured model's association with a collaboration, and that collaboration's id.
+    association_arn: str | None = None
+    collaboration_id: str | None = None
 
     @property
     def workflow_name(self) -> str:

@@ -25,6 +25,9 @@ from ..cleanrooms_ml.configured_audience_model import (
     ConfiguredAudienceModel,
     IConfiguredAudienceModel,
 )
+from ..cleanrooms_ml.configured_audience_model_association import (
+    ConfiguredAudienceModelAssociation,
+)
 from ..cleanrooms_ml.training_dataset import TrainingDataColumn, TrainingDataset
 from ..foundation._key_policy import (
     audience_key_statements,
@@ -83,8 +86,8 @@ class LookalikeAudiencePipeline(Construct):
     Every part is created with the library's defaults unless you pass an existing one (a
     construct or an ARN); passing both an existing part and the settings that would create it
     is an error. Children: ``Key``, ``SeedBucket``, ``CleanRoomsMlRole``, ``TrainingDataset``,
-    ``AudienceModel``, ``ConfiguredAudienceModel``, ``BedrockRole``, ``Workflow``,
-    ``Monitoring``.
+    ``AudienceModel``, ``ConfiguredAudienceModel``, ``CollaborationAssociation`` (with
+    ``collaboration``), ``BedrockRole``, ``Workflow``, ``Monitoring``.
 
     Example::
 
@@ -125,6 +128,7 @@ class LookalikeAudiencePipeline(Construct):
         create_alarm_topic: bool = False,
         removal_policy: RemovalPolicy | None = None,
         tags: Mapping[str, str] | None = None,
+        collaboration: str | None = None,
         stack_outputs: bool = True,
     ) -> None:
         """
@@ -177,13 +181,19 @@ class LookalikeAudiencePipeline(Construct):
             ``RemovalPolicy.RETAIN``.
         :param tags:
             tags of the Clean Rooms ML objects and jobs. Default: none.
+        :param collaboration:
+            this account's membership id in an AWS Clean Rooms collaboration: the
+            configured model is associated with it (``ConfiguredAudienceModelAssociation``,
+            AWS Clean Rooms managing the model's resource policy), so the collaboration's members
+            can generate audiences with it (docs/collaborations.md). Default: none.
         :param stack_outputs:
             publish the pipeline's stack outputs, each keyed ``<path><kind>`` and described
             ``cleanrooms-ml-cdk:<kind>:<path>``: ``WorkflowArn``, ``JobStatusStateMachineArn``,
             ``SeedLocation``, ``OutputLocation``, ``BatchOutputLocation`` (with a Bedrock
             step), ``DashboardUrl``, ``AudienceModelArn`` (unless only a configured model is
-            given) and ``ConfiguredAudienceModelArn``; the ``audiences`` command finds the
-            pipeline by them. Default: True.
+            given), ``ConfiguredAudienceModelArn``, and with ``collaboration``
+            ``ConfiguredAudienceModelAssociationArn`` and ``CollaborationId``; the ``audiences``
+            command finds the pipeline by them. Default: True.
         """
         super().__init__(scope, construct_id)
         check_props(self, LookalikeAudiencePipeline.__init__, locals())
@@ -291,6 +301,16 @@ class LookalikeAudiencePipeline(Construct):
                 min_matching_seed_size=min_matching_seed_size,
                 tags=tags,
             )
+        #: The association with the collaboration (None without ``collaboration``).
+        self.association: ConfiguredAudienceModelAssociation | None = None
+        if collaboration is not None:
+            self.association = ConfiguredAudienceModelAssociation(
+                self,
+                "CollaborationAssociation",
+                membership_identifier=collaboration,
+                configured_audience_model=self.configured_audience_model,
+                tags=tags,
+            )
         self.workflow = AudienceGenerationWorkflow(
             self,
             "Workflow",
@@ -337,6 +357,12 @@ class LookalikeAudiencePipeline(Construct):
                 "ConfiguredAudienceModelArn": configured
                 if isinstance(configured, str)
                 else configured.configured_audience_model_arn,
+                "ConfiguredAudienceModelAssociationArn": None
+                if self.association is None
+                else self.association.configured_audience_model_association_arn,
+                "CollaborationId": None
+                if self.association is None
+                else self.association.collaboration_id,
             },
         )
 

@@ -276,6 +276,7 @@ class AudienceGenerationWorkflow(Construct):
             own_arn=self._own_arn(),
             event_bus=self.event_bus,
             batch_inference=batch_inference,
+            collaboration_id=collaboration_id,
         )
         self.failure_alarm = failure_alarm(
             self,

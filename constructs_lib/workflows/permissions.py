@@ -3,7 +3,7 @@ as statements of its one managed policy (the role ignores the tasks' own grants)
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import ArnFormat, Stack, Token
 from aws_cdk import aws_events as events
 from constructs import Construct
 
@@ -29,6 +29,7 @@ def grant_workflow_permissions(
     own_arn: str,
     event_bus: events.IEventBus,
     batch_inference: BatchInferenceStep | None,
+    collaboration_id: str | None = None,
 ) -> None:
     """Allow the workflow (``scope``) to start and track its jobs, pass the seed role, check
     its input, start itself and the tracker, and publish its end event; and, with
@@ -42,10 +43,49 @@ def grant_workflow_permissions(
     # resources, and condition keys for AWS Clean Rooms ML", https://docs.aws.amazon.com/
     # service-authorization/latest/reference/list_awscleanroomsml.html. The cleanrooms
     # PassCollaboration / PassMembership actions belong to the custom-model APIs.
+    # A configured model of another account (a collaboration's): "there are three IAM Resources
+    # for Action StartAudienceGenerationJob: the AWS account A job, the AWS account B job, and
+    # the AWS account B ConfiguredAudienceModel" ("IAM behaviors for AWS Clean Rooms ML",
+    # https://docs.aws.amazon.com/clean-rooms/latest/userguide/ml-behaviors.html), so the jobs
+    # of the model's account are allowed too (the model's resource policy allows the other side).
+    # (A model of this app, given as a construct, is this account's.)
+    jobs = [cleanrooms_ml_arn(scope, "audience-generation-job")]
+    model_account = None if Token.is_unresolved(model_arn) else model_arn.split(":")[4]
+    if model_account is not None and model_account != stack.account:
+        jobs.append(
+            stack.format_arn(
+                service=defaults.CLEAN_ROOMS_ML_ARN_SERVICE,
+                account=model_account,
+                resource="audience-generation-job",
+                resource_name="*",
+                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+            )
+        )
     allow(
         ["cleanrooms-ml:StartAudienceGenerationJob"],
-        [model_arn, cleanrooms_ml_arn(scope, "audience-generation-job")],
+        [model_arn, *jobs],
         wildcard_reason=reason,
+    )
+    # With a collaborationId, Clean Rooms ML checks the collaboration with the caller's
+    # cleanrooms:ListMembers (the AWS managed policy AWSCleanRoomsMLFullAccess grants it with
+    # aws:CalledVia cleanrooms-ml.amazonaws.com: "Clean Rooms ML calls ListMembers to check that
+    # the collaboration is valid"); its required resource type is the collaboration (Service
+    # Authorization Reference, https://docs.aws.amazon.com/service-authorization/latest/
+    # reference/list_awscleanrooms.html), whose ARN holds the creator's account.
+    allow(
+        ["cleanrooms:ListMembers"],
+        [
+            stack.format_arn(
+                service="cleanrooms",
+                account="*",
+                resource="collaboration",
+                resource_name=collaboration_id or "*",
+                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+            )
+        ],
+        wildcard_reason="Collaborations a run names (collaborationId), created by any member's "
+        "account; only through Clean Rooms ML (aws:CalledVia).",
+        conditions={"ForAnyValue:StringEquals": {"aws:CalledVia": ["cleanrooms-ml.amazonaws.com"]}},
     )
     allow(
         ["cleanrooms-ml:StartAudienceExportJob", "cleanrooms-ml:TagResource"],

@@ -33,6 +33,7 @@ from constructs_lib import (
     CleanRoomsMlServiceRole,
     ColumnType,
     ConfiguredAudienceModel,
+    ConfiguredAudienceModelAssociation,
     GlueTrainingTable,
     PipelineMonitoring,
     SeedAudience,
@@ -107,6 +108,20 @@ def _every_construct(stack: cdk.Stack) -> None:
         "Job",
         configured_audience_model=configured,
         seed_audience=SeedAudience(role=role, data_source_s3_uri=seeds.s3_uri("seeds/a.jsonl")),
+    )
+    # an association (Clean Rooms managing the policy) of a second configured model
+    second = ConfiguredAudienceModel(
+        stack,
+        "Shared",
+        audience_model=model,
+        output_config=AudienceOutputConfig(seeds.s3_uri("audiences/"), role),
+    )
+    ConfiguredAudienceModelAssociation(
+        stack,
+        "Association",
+        membership_identifier="0f8fad5b-d9cb-469f-a165-70867728950e",
+        configured_audience_model=second,
+        tags={"team": "ads"},
     )
     batch_role = bedrock_role(stack, seeds, key, input_prefix="in/", output_prefix="out/")
     BatchInferenceJob(

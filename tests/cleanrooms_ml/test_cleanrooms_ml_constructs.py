@@ -519,6 +519,37 @@ def test_fails_if_worker_number_is_out_of_range(stack: cdk.Stack) -> None:
         AudienceGenerationJob(stack, "J", configured_audience_model=CAM_ARN, seed_audience=seed)
 
 
+def test_fails_if_a_sql_seed_has_no_collaboration(stack: cdk.Stack) -> None:
+    # GIVEN a SQL seed WHEN no collaboration_id is given THEN the rule says where queries run
+    seed = SeedAudience(ROLE_ARN, sql_parameters=SqlParameters(query_string="SELECT 1"))
+    with pytest.raises(ConstructValidationError) as refused:
+        AudienceGenerationJob(stack, "J", configured_audience_model=CAM_ARN, seed_audience=seed)
+    assert refused.value.prop == "collaboration_id"
+    assert "runs its query in an AWS Clean Rooms collaboration" in refused.value.rule
+
+
+def test_fails_if_sql_parameters_name_no_query(stack: cdk.Stack) -> None:
+    seed = SeedAudience(ROLE_ARN, sql_parameters=SqlParameters(parameters={"a": "b"}))
+    with pytest.raises(ConstructValidationError, match="give query_string"):
+        AudienceGenerationJob(
+            stack,
+            "J",
+            configured_audience_model=CAM_ARN,
+            seed_audience=seed,
+            collaboration_id="2b3c4d5e-1111-2222-3333-444455556666",
+        )
+
+
+def test_fails_if_workers_are_given_for_an_s3_seed(stack: cdk.Stack) -> None:
+    seed = SeedAudience(
+        ROLE_ARN,
+        "s3://b/s.jsonl",
+        sql_compute_configuration=WorkerComputeConfiguration(WorkerComputeType.CR_1X, 2),
+    )
+    with pytest.raises(ConstructValidationError, match="sizes the workers of a SQL seed"):
+        AudienceGenerationJob(stack, "J", configured_audience_model=CAM_ARN, seed_audience=seed)
+
+
 def test_fails_if_collaboration_id_is_not_a_uuid(stack: cdk.Stack) -> None:
     with pytest.raises(ConstructValidationError, match="collaboration_id='collab'"):
         AudienceGenerationJob(

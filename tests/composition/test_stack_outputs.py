@@ -25,6 +25,7 @@ from constructs_lib._internal.outputs import OUTPUT_KINDS, OUTPUT_MARKER
 from tests.conftest import synth_stack
 
 CAM = "arn:aws:cleanrooms-ml:us-east-1:111122223333:configured-audience-model/c-1"
+MEMBERSHIP = "0f8fad5b-d9cb-469f-a165-70867728950e"
 DESCRIPTION = re.compile(rf"^{OUTPUT_MARKER}:(?P<kind>[A-Za-z]+):(?P<path>.+)$")
 
 
@@ -38,7 +39,9 @@ def _ours(template: dict[str, Any]) -> dict[str, tuple[str, str]]:
     return found
 
 
-def _pipeline(stack: cdk.Stack, parent: Any = None) -> LookalikeAudiencePipeline:
+def _pipeline(
+    stack: cdk.Stack, parent: Any = None, collaboration: str | None = None
+) -> LookalikeAudiencePipeline:
     table = GlueTrainingTable(
         "ads",
         "interactions",
@@ -55,13 +58,14 @@ def _pipeline(stack: cdk.Stack, parent: Any = None) -> LookalikeAudiencePipeline
                 TrainingDataColumn("event_time", ColumnType.TIMESTAMP),
             ],
         ),
+        collaboration=collaboration,
     )
 
 
 def test_a_pipeline_publishes_every_kind_under_its_own_path(tmp_path: Path) -> None:
-    # GIVEN a pipeline one level down in a stack
+    # GIVEN a pipeline one level down in a stack, its model associated with a collaboration
     def build(stack: cdk.Stack) -> None:
-        _pipeline(stack, cdk.Resource(stack, "Team-A"))
+        _pipeline(stack, cdk.Resource(stack, "Team-A"), MEMBERSHIP)
 
     # WHEN synthesized
     synthesized = synth_stack(tmp_path, build)

@@ -90,6 +90,115 @@ def test_fails_if_the_sql_compute_union_sets_nothing() -> None:
         )
 
 
+COLLABORATION = "2b3c4d5e-1111-2222-3333-444455556666"
+TEMPLATE_ARN = (
+    "arn:aws:cleanrooms:us-east-1:123456789012:membership/"
+    "0f8fad5b-d9cb-469f-a165-70867728950e/analysistemplate/a1b2c3d4"
+)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        {
+            "queryString": "SELECT user_id FROM buyers WHERE segment = :segment",
+            "parameters": {"segment": "sports"},
+        },
+        {"analysisTemplateArn": TEMPLATE_ARN, "parameters": {"since": "2026-01-01"}},
+    ],
+)
+def test_a_sql_seed_in_a_collaboration_becomes_the_request(sql: dict[str, Any]) -> None:
+    # GIVEN a manual input with a SQL seed (a query or an analysis template), workers and the
+    # collaboration it runs in
+    plan = _prepare(
+        {
+            "seedAudience": {
+                "sqlParameters": sql,
+                "sqlComputeConfiguration": {"worker": {"type": "CR.4X", "number": 16}},
+            },
+            "collaborationId": COLLABORATION,
+        }
+    )
+    # THEN the request carries them in the SDK integration's PascalCase (parameter names as given)
+    request = plan["request"]
+    assert request["CollaborationId"] == COLLABORATION
+    assert request["SeedAudience"]["RoleArn"] == ROLE_ARN
+    expected_sql = {k[:1].upper() + k[1:]: v for k, v in sql.items()}
+    assert request["SeedAudience"]["SqlParameters"] == expected_sql
+    assert request["SeedAudience"]["SqlComputeConfiguration"] == {
+        "Worker": {"Type": "CR.4X", "Number": 16}
+    }
+
+
+def test_a_sql_seed_takes_the_workflows_collaboration() -> None:
+    # GIVEN a workflow deployed with collaboration_id WHEN a SQL seed leaves collaborationId out
+    plan = handler.on_event(
+        {
+            "Action": workflow_input.PREPARE_ACTION,
+            "Input": {"seedAudience": {"sqlParameters": {"queryString": "SELECT 1"}}},
+            "ExecutionName": "run-1",
+            "Settings": {**SETTINGS, "collaborationId": COLLABORATION},
+        }
+    )
+    # THEN the run is in the workflow's collaboration
+    assert plan["request"]["CollaborationId"] == COLLABORATION
+
+
+def test_fails_if_a_run_names_another_collaboration_than_the_workflows() -> None:
+    # GIVEN a workflow deployed in one collaboration (its role may use only that one)
+    with pytest.raises(WorkflowInputError) as refused:
+        handler.on_event(
+            {
+                "Action": workflow_input.PREPARE_ACTION,
+                "Input": {
+                    "seedAudience": {"sqlParameters": {"queryString": "SELECT 1"}},
+                    "collaborationId": "3c4d5e6f-1111-2222-3333-444455556666",
+                },
+                "ExecutionName": "run-1",
+                "Settings": {**SETTINGS, "collaborationId": COLLABORATION},
+            }
+        )
+    # THEN the run is refused, naming both
+    assert "'3c4d5e6f-1111-2222-3333-444455556666' is not this workflow's collaboration" in str(
+        refused.value
+    )
+    assert COLLABORATION in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ({"seedAudience": {}}, "seedAudience needs dataSource (an S3 seed"),
+        (
+            {
+                "seedAudience": {"sqlParameters": {"parameters": {"a": "b"}}},
+                "collaborationId": COLLABORATION,
+            },
+            "sqlParameters needs queryString (the SQL) or analysisTemplateArn",
+        ),
+        (
+            {"seedAudience": {"sqlParameters": {"queryString": "SELECT 1"}}},
+            "a SQL seed runs its query in an AWS Clean Rooms collaboration: give collaborationId",
+        ),
+        (
+            {
+                "seedAudience": {
+                    "dataSource": {"s3Uri": "s3://team-seeds/seeds/x.jsonl"},
+                    "sqlComputeConfiguration": {"worker": {"type": "CR.1X", "number": 2}},
+                }
+            },
+            "sqlComputeConfiguration sizes the workers of a SQL seed's query",
+        ),
+    ],
+)
+def test_fails_if_the_seed_is_not_one_the_service_can_run(given: dict[str, Any], says: str) -> None:
+    # GIVEN a seed the model allows (it requires only roleArn) but the service cannot run
+    # WHEN the run is checked THEN nothing starts and the problem is named
+    with pytest.raises(WorkflowInputError, match="nothing was started") as refused:
+        _prepare(given)
+    assert says in str(refused.value)
+
+
 def test_fails_if_an_unknown_field_is_given() -> None:
     with pytest.raises(WorkflowInputError, match=r"input has no field 'seedAudiance'"):
         _prepare({"seedAudiance": {}})
