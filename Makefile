@@ -73,6 +73,8 @@ lint: $(VENV)/.installed
 	ruff format --check $(PY_SOURCES)
 	mypy --strict $(TYPED_SOURCES)
 	mypy --strict examples/consumer/app.py
+	mypy --strict examples/collaboration/model_owner/app.py
+	mypy --strict examples/collaboration/seed_provider/app.py
 
 test: setup lint
 	pytest -n 2 --dist loadfile -p tests.sfn_coverage --sfn-coverage

@@ -69,6 +69,7 @@ from constructs_lib import (
     CleanRoomsMlServiceRole,
     ColumnType,
     ConfiguredAudienceModel,
+    ConfiguredAudienceModelAssociation,
     GlueTrainingTable,
     JobStatusTracker,
     LookalikeAudiencePipeline,
@@ -247,6 +248,7 @@ TOPIC_ARN = arn("sns", "fuzz-alarms")
 FOUNDATION_MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 PROFILE_MODEL = f"us.{FOUNDATION_MODEL}"
 COLLABORATION = "0f8fad5b-d9cb-469f-a165-70867728950e"
+MEMBERSHIP = "5a6b7c8d-1111-2222-3333-444455556666"
 ANALYSIS_TEMPLATE_ARN = (
     f"arn:aws:cleanrooms:us-east-1:{ACCOUNT}:membership/"
     "41327cc4-bbf0-43f1-b2f9-bcfa2a8e5e5f/analysistemplate/a1b2c3d4-0000-1111-2222-333344445555"
@@ -1304,6 +1306,9 @@ CLEAN_ROOMS_ML_ROLE = Subject(
         "output_bucket": prop(BUCKETS),
         "output_prefix": prop(PREFIXES),
         "encryption_key": prop(KEYS),
+        "sql_seed_membership": prop(
+            string_edges("cleanrooms", "StartProtectedQuery", "membershipIdentifier", MEMBERSHIP)
+        ),
         "role_name": _names("iam", "CreateRole", "RoleName", "cleanrooms-ml-fuzz"),
     },
 )
@@ -1477,6 +1482,39 @@ CONFIGURED_AUDIENCE_MODEL = Subject(
     },
 )
 
+_CAMA = "CreateConfiguredAudienceModelAssociation"
+ASSOCIATION = Subject(
+    ConfiguredAudienceModelAssociation,
+    lambda s: {"membership_identifier": MEMBERSHIP, "configured_audience_model": CAM_ARN},
+    {
+        "membership_identifier": prop(
+            string_edges("cleanrooms", _CAMA, "membershipIdentifier", MEMBERSHIP)
+        ),
+        "configured_audience_model": prop(
+            string_edges("cleanrooms", _CAMA, "configuredAudienceModelArn", CAM_ARN),
+            Made(
+                "ConfiguredAudienceModel()",
+                lambda s: ConfiguredAudienceModel(
+                    s,
+                    "GivenConfigured",
+                    audience_model=MODEL_ARN,
+                    output_config=AudienceOutputConfig("s3://fuzz-bucket/audiences/", ROLE_ARN),
+                ),
+                "configured-model",
+            ),
+        ),
+        "name": prop(
+            string_edges(
+                "cleanrooms", _CAMA, "configuredAudienceModelAssociationName", "partner-lookalikes"
+            )
+        ),
+        "manage_resource_policies": prop(True, False, "true", 1),
+        "description": prop(string_edges("cleanrooms", _CAMA, "description", "shared")),
+        "tags": prop(tag_maps("cleanrooms", _CAMA)),
+        "removal_policy": prop(REMOVAL_POLICIES),
+    },
+)
+
 AUDIENCE_GENERATION_JOB = Subject(
     AudienceGenerationJob,
     lambda s: {
@@ -1484,6 +1522,8 @@ AUDIENCE_GENERATION_JOB = Subject(
         "seed_audience": SeedAudience(
             ROLE_ARN, data_source_s3_uri="s3://fuzz-bucket/seeds/seed.jsonl"
         ),
+        # in a collaboration, so that a SQL seed (a mutation of sql_parameters) can run
+        "collaboration_id": COLLABORATION,
     },
     {
         "configured_audience_model": prop(
@@ -1851,6 +1891,9 @@ PIPELINE = Subject(
         "create_alarm_topic": prop(True, False),
         "removal_policy": prop(REMOVAL_POLICIES),
         "tags": prop(tag_maps(_CR, _CAM)),
+        "collaboration": prop(
+            string_edges("cleanrooms", _CAMA, "membershipIdentifier", MEMBERSHIP)
+        ),
         "stack_outputs": prop(True, False, None),
     },
     parts={"batch_inference": lambda s: BatchInferenceSettings(FOUNDATION_MODEL)},
@@ -1864,6 +1907,7 @@ SUBJECTS: tuple[Subject, ...] = (
     TRAINING_DATASET,
     AUDIENCE_MODEL,
     CONFIGURED_AUDIENCE_MODEL,
+    ASSOCIATION,
     AUDIENCE_GENERATION_JOB,
     BATCH_INFERENCE_JOB,
     TRACKER,

@@ -50,17 +50,10 @@ def grant_workflow_permissions(
     # of the model's account are allowed too (the model's resource policy allows the other side).
     # (A model of this app, given as a construct, is this account's.)
     jobs = [cleanrooms_ml_arn(scope, "audience-generation-job")]
-    model_account = None if Token.is_unresolved(model_arn) else model_arn.split(":")[4]
-    if model_account is not None and model_account != stack.account:
-        jobs.append(
-            stack.format_arn(
-                service=defaults.CLEAN_ROOMS_ML_ARN_SERVICE,
-                account=model_account,
-                resource="audience-generation-job",
-                resource_name="*",
-                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-            )
-        )
+    parts = None if Token.is_unresolved(model_arn) else model_arn.split(":")
+    if parts is not None and parts[4] != stack.account:
+        # the model's own partition, region and account
+        jobs.append(":".join([*parts[:5], "audience-generation-job/*"]))
     allow(
         ["cleanrooms-ml:StartAudienceGenerationJob"],
         [model_arn, *jobs],

@@ -289,3 +289,12 @@ def test_fails_if_a_role_prefix_is_not_a_plain_folder(
     # WHEN the role is built THEN the role's own property is named with the rule
     with pytest.raises(ValueError, match=rf"Scratch/Role: invalid seed_prefix=.*{rule}"):
         CleanRoomsMlServiceRole(stack, "Role", seed_bucket=bucket, seed_prefix=prefix)
+
+
+def test_fails_if_the_sql_seed_membership_is_not_a_membership_id(stack: cdk.Stack) -> None:
+    # GIVEN a collaboration name where the membership id belongs
+    with pytest.raises(ConstructValidationError) as refused:
+        CleanRoomsMlServiceRole(stack, "Role", sql_seed_membership="partner-collab")
+    # THEN the rule says what the id looks like
+    assert refused.value.prop == "sql_seed_membership"
+    assert "membership id of this account in the collaboration" in refused.value.rule
