@@ -190,7 +190,33 @@ def test_pipelines_json_has_every_field(clients: Clients) -> None:
         "audience_model_arn",
         "configured_audience_model_arn",
         "batch_output_location",
+        "association_arn",
+        "collaboration_id",
     }
+
+
+def test_a_pipeline_in_a_collaboration_shows_its_association(clients: Clients) -> None:
+    # GIVEN a pipeline whose configured model is associated with a collaboration
+    association = arn(
+        "cleanrooms",
+        "membership/0f8fad5b-d9cb-469f-a165-70867728950e/configuredaudiencemodelassociation/"
+        "9a8b7c6d-aaaa-bbbb-cccc-ddddeeeeffff",
+    )
+    outputs = [
+        *pipeline_outputs("Shared", "seeds-s"),
+        output("Shared", "ConfiguredAudienceModelAssociationArn", association),
+        output("Shared", "CollaborationId", "2b3c4d5e-1111-2222-3333-444455556666"),
+    ]
+    scripted(clients, [[stack("Shared", outputs)]])
+    # WHEN it is found THEN the association and the collaboration are part of it
+    found = find_pipeline(clients, "Shared")
+    assert found.association_arn == association
+    assert found.collaboration_id == "2b3c4d5e-1111-2222-3333-444455556666"
+    # AND every kind the library publishes is one the CLI reads
+    from constructs_lib._internal.outputs import OUTPUT_KINDS
+    from constructs_lib.cli.stack import KINDS
+
+    assert set(KINDS) == set(OUTPUT_KINDS)
 
 
 def test_pipelines_says_when_there_is_none(clients: Clients) -> None:

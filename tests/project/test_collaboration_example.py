@@ -32,6 +32,17 @@ NEEDS_AN_ACCOUNT = {
     "aws stepfunctions start-execution": "starts a run of a deployed workflow",
     "python -m constructs_lib.cli": "starts a run of a deployed workflow",
 }
+#: The README's synth lines, each with the folder it runs in; this module's fixtures
+#: synthesize exactly these (cdk.json's context plus each line's `-c key=value`s).
+SYNTH = "npx cdk synth --quiet"
+OWNER_WITH_MEMBERSHIP = f"{SYNTH} -c membershipId=11111111-2222-4333-8444-555555555555"
+SEEDS_WITHOUT_MODEL = f"{SYNTH} -c configuredAudienceModelArn="
+SYNTHESIZED = {
+    ("model_owner", SYNTH),
+    ("model_owner", OWNER_WITH_MEMBERSHIP),
+    ("seed_provider", SYNTH),
+    ("seed_provider", SEEDS_WITHOUT_MODEL),
+}
 #: Set-up lines of the synth block: they prepare the shell the `npx cdk synth` lines run in.
 SETUP = ("source .venv/bin/activate", 'export PYTHONPATH="$PWD"', "cd ")
 
@@ -51,6 +62,13 @@ def _load(folder: str) -> ModuleType:
 def _cdk_json_context(folder: str) -> dict[str, Any]:
     context: dict[str, Any] = json.loads((EXAMPLE / folder / "cdk.json").read_text())["context"]
     return context
+
+
+def _context_of(command: str) -> dict[str, str]:
+    """The `-c key=value`s of a `cdk` command line."""
+    words = shlex.split(command)
+    pairs = [words[i + 1].partition("=") for i, word in enumerate(words) if word == "-c"]
+    return {key: value for key, _, value in pairs}
 
 
 def _synth(folder: str, outdir: Path, **overrides: str) -> Path:
@@ -102,7 +120,7 @@ def owner_with_membership(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _synth(
         "model_owner",
         tmp_path_factory.mktemp("owner-membership"),
-        membershipId="11111111-2222-4333-8444-555555555555",
+        **_context_of(OWNER_WITH_MEMBERSHIP),
     )
 
 
@@ -114,7 +132,9 @@ def seeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def seeds_without_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _synth(
-        "seed_provider", tmp_path_factory.mktemp("seeds-no-model"), configuredAudienceModelArn=""
+        "seed_provider",
+        tmp_path_factory.mktemp("seeds-no-model"),
+        **_context_of(SEEDS_WITHOUT_MODEL),
     )
 
 
@@ -189,10 +209,8 @@ def test_the_model_owner_uses_an_existing_membership_when_given(
     [association] = _of_type(
         template, "Custom::CleanRoomsConfiguredAudienceModelAssociation"
     ).values()
-    assert (
-        association["Properties"]["Request"]["membershipIdentifier"]
-        == "11111111-2222-4333-8444-555555555555"
-    )
+    given = _context_of(OWNER_WITH_MEMBERSHIP)["membershipId"]
+    assert association["Properties"]["Request"]["membershipIdentifier"] == given
 
 
 def test_the_seed_provider_can_query_and_generate_from_the_owners_model(seeds: Path) -> None:
@@ -290,56 +308,62 @@ def test_fails_if_the_readme_lists_a_key_no_app_reads() -> None:
     assert documented["seed provider"] == {"collaborationId"}
 
 
-def _commands(text: str) -> list[str]:
+def _commands(text: str) -> list[tuple[str, str]]:
+    """(folder, command) of every line of the README's bash blocks; the folder follows the
+    block's `cd` lines (``""`` before any)."""
+    found = []
+    for fence in fences(text):
+        if fence.language != "bash":
+            continue
+        folder = ""
+        for line in fence.code.splitlines():
+            command = line.strip()
+            if command.startswith("cd "):
+                folder = Path(command[3:]).name
+            if command:
+                found.append((folder, command))
+    return found
+
+
+def _unaccounted(commands: list[tuple[str, str]]) -> list[str]:
+    """Commands that are neither set-up, nor a synth this module's fixtures run in that folder,
+    nor listed as needing an AWS account."""
     return [
-        line.strip()
-        for fence in fences(text)
-        if fence.language == "bash"
-        for line in fence.code.splitlines()
-        if line.strip()
+        command
+        for folder, command in commands
+        if not command.startswith((*SETUP, *NEEDS_AN_ACCOUNT))
+        and (folder, command) not in SYNTHESIZED
     ]
-
-
-def _unaccounted(commands: list[str]) -> list[str]:
-    """Commands that are neither synthesized by this module nor listed as needing an account."""
-    left = []
-    for command in commands:
-        if command.startswith(SETUP) or command.startswith(tuple(NEEDS_AN_ACCOUNT)):
-            continue
-        if command.startswith("npx cdk synth --quiet") and command in _SYNTHESIZED:
-            continue
-        left.append(command)
-    return left
-
-
-#: The README's synth lines, with the contexts this module's fixtures synthesize.
-_SYNTHESIZED = {
-    "npx cdk synth --quiet": "owner, seeds (cdk.json's placeholders)",
-    "npx cdk synth --quiet -c membershipId=11111111-2222-4333-8444-555555555555": (
-        "owner_with_membership"
-    ),
-    "npx cdk synth --quiet -c configuredAudienceModelArn=": "seeds_without_model",
-}
 
 
 def test_every_readme_command_is_synthesized_here_or_needs_an_account() -> None:
     # GIVEN every command in the README's bash blocks WHEN each is looked up THEN it is set-up,
-    # a synth line this module's fixtures reproduce, or one that needs an AWS account
+    # a synth line this module's fixtures run (same folder, same context), or one that needs
+    # an AWS account
     commands = _commands(README.read_text())
     assert len(commands) >= 10
     assert not _unaccounted(commands)
-    # AND every -c key of a synth or deploy line is one the app in that folder reads
+    # AND every synth line the fixtures run is shown
+    assert {c for c in commands if c[1].startswith(SYNTH)} == SYNTHESIZED
+    # AND every -c key of a deploy line is one the apps read
     keys = set(_load("model_owner").CONTEXT_KEYS) | set(_load("seed_provider").CONTEXT_KEYS)
-    for command in commands:
-        if command.startswith("npx cdk"):
-            words = shlex.split(command)
-            given = [words[i + 1].split("=")[0] for i, w in enumerate(words) if w == "-c"]
-            assert set(given) <= keys, command
+    deploys = [c for _, c in commands if c.startswith("npx cdk deploy")]
+    assert deploys
+    for command in deploys:
+        assert set(_context_of(command)) <= keys, command
 
 
 def test_fails_if_a_readme_command_is_unaccounted_for() -> None:
-    # GIVEN a synth line with other context and an unknown command WHEN looked up THEN both
-    # are reported
-    assert _unaccounted(
-        ["npx cdk synth --quiet -c collaborationId=x", "make deploy", "npx cdk deploy"]
-    ) == ["npx cdk synth --quiet -c collaborationId=x", "make deploy"]
+    # GIVEN a synth line with other context, a synth in the wrong folder and an unknown command
+    # WHEN looked up THEN those three are reported, and the deploy line is not
+    commands = [
+        ("model_owner", f"{SYNTH} -c collaborationId=x"),
+        ("seed_provider", OWNER_WITH_MEMBERSHIP),
+        ("", "make deploy"),
+        ("model_owner", "npx cdk deploy -c collaborationId=x"),
+    ]
+    assert _unaccounted(commands) == [
+        f"{SYNTH} -c collaborationId=x",
+        OWNER_WITH_MEMBERSHIP,
+        "make deploy",
+    ]
