@@ -13,7 +13,9 @@ from types import ModuleType
 from typing import Any
 
 import aws_cdk as cdk
+import handler
 import pytest
+import workflow_input
 
 from tests.conftest import ROOT, assert_cfn_lint_clean
 from tests.docs_support import fences
@@ -228,15 +230,24 @@ def test_the_seed_provider_can_query_and_generate_from_the_owners_model(seeds: P
         "ModelInference": {"IsResponsible": True}
     }
     # AND the seed role runs and reads SQL seeds' protected queries as that membership
-    membership_arn = [
-        r
-        for r in _allows(template, "cleanrooms:GetProtectedQuery")
-        if {"Fn::GetAtt": [membership_id, "MembershipIdentifier"]} in r["Fn::Join"][1]
-    ]
-    assert membership_arn
-    assert membership_arn == [
-        r for r in _allows(template, "cleanrooms:UpdateProtectedQuery") if r in membership_arn
-    ]
+    membership_arn = {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":cleanrooms:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                ":membership/",
+                {"Fn::GetAtt": [membership_id, "MembershipIdentifier"]},
+            ],
+        ]
+    }
+    assert _allows(template, "cleanrooms:GetProtectedQuery") == [membership_arn]
+    assert _allows(template, "cleanrooms:UpdateProtectedQuery") == [membership_arn]
+    # (StartProtectedQuery on "*", as AWS's example policy has it: ml-roles.html)
     assert "*" in _allows(template, "cleanrooms:StartProtectedQuery")
     # AND the workflow may start jobs on the owner's model and the owner's job ARNs
     started_on = _allows(template, "cleanrooms-ml:StartAudienceGenerationJob")
@@ -252,6 +263,96 @@ def test_the_seed_provider_can_query_and_generate_from_the_owners_model(seeds: P
     definition = json.dumps(machine["Properties"]["DefinitionString"])
     assert f'\\"collaborationId\\":\\"{context["collaborationId"]}\\"' in definition
     assert {"MembershipId", "SeedBucketName", "LookalikesWorkflowArn"} <= set(template["Outputs"])
+
+
+def _input_check_settings(template: dict[str, Any]) -> dict[str, Any]:
+    """The ``Settings`` the workflow's input check is deployed with, its tokens replaced by
+    stand-ins (an ARN for a ``GetAtt ... Arn``, the logical id for a ``Ref``)."""
+    [machine] = [
+        r
+        for r in _of_type(template, "AWS::StepFunctions::StateMachine").values()
+        if workflow_input.PREPARE_ACTION in json.dumps(r["Properties"]["DefinitionString"])
+    ]
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    text = "".join(
+        part
+        if isinstance(part, str)
+        else "aws"
+        if part == {"Ref": "AWS::Partition"}
+        else f"arn:aws:iam::111122223333:role/{part['Fn::GetAtt'][0]}"
+        if "Fn::GetAtt" in part
+        else str(part.get("Ref", "token")).lower()
+        for part in parts
+    )
+    found = [
+        state["Parameters"]["Payload"]["Settings"]
+        for state in _states(json.loads(text))
+        if state.get("Parameters", {}).get("Payload", {}).get("Action")
+        == workflow_input.PREPARE_ACTION
+    ]
+    assert len(found) == 1
+    settings: dict[str, Any] = found[0]
+    return settings
+
+
+def _states(definition: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every state of a definition, those of Parallel branches and Map iterators included."""
+    found = []
+    for state in definition.get("States", {}).values():
+        found.append(state)
+        for inner in (
+            *state.get("Branches", []),
+            state.get("Iterator"),
+            state.get("ItemProcessor"),
+        ):
+            if inner:
+                found += _states(inner)
+    return found
+
+
+def _readme_run_input() -> dict[str, Any]:
+    [block] = [f for f in fences(README.read_text()) if f.language == "json"]
+    given: dict[str, Any] = json.loads(block.code)
+    return given
+
+
+def _check(given: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    plan: dict[str, Any] = handler.on_event(
+        {
+            "Action": workflow_input.PREPARE_ACTION,
+            "Input": given,
+            "ExecutionName": "run-1",
+            "Settings": settings,
+        }
+    )
+    return plan
+
+
+def test_the_readmes_sql_seed_input_passes_the_deployed_input_check(seeds: Path) -> None:
+    # GIVEN the README's SQL-seed run input (no collaborationId) and the seed provider's
+    # deployed input-check settings
+    settings = _input_check_settings(_template(seeds, "LookalikeSeedProvider"))
+    collaboration_id = _cdk_json_context("seed_provider")["collaborationId"]
+    assert settings["collaborationId"] == collaboration_id
+    # WHEN the workflow's own check prepares the run (no AWS call)
+    plan = _check(_readme_run_input(), settings)
+    # THEN the job is a SQL seed in the collaboration, on the owner's model, as the seed role
+    request = plan["request"]
+    assert request["CollaborationId"] == collaboration_id
+    assert request["ConfiguredAudienceModelArn"] == settings["configuredAudienceModelArn"]
+    assert request["SeedAudience"]["RoleArn"] == settings["roleArn"]
+    assert "QueryString" in request["SeedAudience"]["SqlParameters"]
+    assert request["SeedAudience"]["SqlComputeConfiguration"]["Worker"]["Type"] == "CR.1X"
+
+
+def test_fails_if_the_sql_seed_input_has_compute_but_no_query(seeds: Path) -> None:
+    # GIVEN the README's input without its sqlParameters
+    settings = _input_check_settings(_template(seeds, "LookalikeSeedProvider"))
+    given = _readme_run_input()
+    del given["seedAudience"]["sqlParameters"]
+    # WHEN checked THEN it is refused with the rule it breaks
+    with pytest.raises(workflow_input.WorkflowInputError, match="give sqlParameters too"):
+        _check(given, settings)
 
 
 def test_the_seed_provider_builds_no_workflow_without_the_models_arn(
