@@ -52,7 +52,7 @@ def prepare(event: Mapping[str, Any]) -> dict[str, Any]:
         source, request = "manual", _from_cli_input(given, settings, execution)
     model = clients.service_model("cleanroomsml")
     shape = model.operation_model(_OPERATION).input_shape
-    problems = check(shape, request, "") or seed_problems(request)
+    problems = check(shape, request, "") + seed_problems(request)
     if problems:
         raise WorkflowInputError(
             f"{len(problems)} problem(s) in the {source} input, nothing was started: "

@@ -10,6 +10,13 @@ from aws_cdk import RemovalPolicy
 from constructs import Construct
 
 from .._internal import contract, defaults
+from .._internal.collaboration import (
+    CALLED_VIA_CLEAN_ROOMS_ML,
+    COLLABORATION_REASON,
+    LIST_MEMBERS,
+    collaboration_arn,
+    model_account_jobs,
+)
 from .._internal.custom_resource import (
     RoleLike,
     allow_handler,
@@ -174,6 +181,28 @@ class AudienceGenerationJob(Construct):
             list_action="ListAudienceGenerationJobs",
         )
         provider.allow_pass_role(role_arn, defaults.CLEAN_ROOMS_ML_PRINCIPAL)
+        # In a collaboration, with another account's model (docs/collaborations.md): that
+        # account's jobs, and the collaboration Clean Rooms ML checks with the caller's
+        # ListMembers. Literal values only: a token here would make the handler's policy wait
+        # for a resource that waits for the policy.
+        other_jobs = model_account_jobs(self, model_arn)
+        if other_jobs:
+            provider.allow(
+                ["cleanrooms-ml:StartAudienceGenerationJob"],
+                [model_arn, *other_jobs],
+                wildcard_reason="Job ids are assigned by the service when the job starts.",
+            )
+        if collaboration_id is not None:
+            provider.allow(
+                [LIST_MEMBERS],
+                [
+                    collaboration_arn(
+                        self, None if is_unresolved(collaboration_id) else collaboration_id
+                    )
+                ],
+                wildcard_reason=COLLABORATION_REASON,
+                conditions=CALLED_VIA_CLEAN_ROOMS_ML,
+            )
         self.resource = new_custom_resource(
             self,
             resource_type=contract.AUDIENCE_GENERATION_JOB,

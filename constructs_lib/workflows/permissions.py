@@ -3,12 +3,19 @@ as statements of its one managed policy (the role ignores the tasks' own grants)
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Stack, Token
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_events as events
 from constructs import Construct
 
 from .._internal import defaults
 from .._internal.bedrock_models import MODEL_WILDCARD_REASON, model_resource_arns
+from .._internal.collaboration import (
+    CALLED_VIA_CLEAN_ROOMS_ML,
+    COLLABORATION_REASON,
+    LIST_MEMBERS,
+    collaboration_arn,
+    model_account_jobs,
+)
 from .._internal.custom_resource import cleanrooms_ml_arn, role_arn_of
 from .._internal.provider import CustomResourceProvider
 from .._internal.service_role import ServiceRolePolicy
@@ -43,42 +50,18 @@ def grant_workflow_permissions(
     # resources, and condition keys for AWS Clean Rooms ML", https://docs.aws.amazon.com/
     # service-authorization/latest/reference/list_awscleanroomsml.html. The cleanrooms
     # PassCollaboration / PassMembership actions belong to the custom-model APIs.
-    # A configured model of another account (a collaboration's): "there are three IAM Resources
-    # for Action StartAudienceGenerationJob: the AWS account A job, the AWS account B job, and
-    # the AWS account B ConfiguredAudienceModel" ("IAM behaviors for AWS Clean Rooms ML",
-    # https://docs.aws.amazon.com/clean-rooms/latest/userguide/ml-behaviors.html), so the jobs
-    # of the model's account are allowed too (the model's resource policy allows the other side).
-    # (A model of this app, given as a construct, is this account's.)
+    # A configured model of another account (a collaboration's): its account's jobs too.
     jobs = [cleanrooms_ml_arn(scope, "audience-generation-job")]
-    parts = None if Token.is_unresolved(model_arn) else model_arn.split(":")
-    if parts is not None and parts[4] != stack.account:
-        # the model's own partition, region and account
-        jobs.append(":".join([*parts[:5], "audience-generation-job/*"]))
     allow(
         ["cleanrooms-ml:StartAudienceGenerationJob"],
-        [model_arn, *jobs],
+        [model_arn, *jobs, *model_account_jobs(scope, model_arn)],
         wildcard_reason=reason,
     )
-    # With a collaborationId, Clean Rooms ML checks the collaboration with the caller's
-    # cleanrooms:ListMembers (the AWS managed policy AWSCleanRoomsMLFullAccess grants it with
-    # aws:CalledVia cleanrooms-ml.amazonaws.com: "Clean Rooms ML calls ListMembers to check that
-    # the collaboration is valid"); its required resource type is the collaboration (Service
-    # Authorization Reference, https://docs.aws.amazon.com/service-authorization/latest/
-    # reference/list_awscleanrooms.html), whose ARN holds the creator's account.
     allow(
-        ["cleanrooms:ListMembers"],
-        [
-            stack.format_arn(
-                service="cleanrooms",
-                account="*",
-                resource="collaboration",
-                resource_name=collaboration_id or "*",
-                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-            )
-        ],
-        wildcard_reason="Collaborations a run names (collaborationId), created by any member's "
-        "account; only through Clean Rooms ML (aws:CalledVia).",
-        conditions={"ForAnyValue:StringEquals": {"aws:CalledVia": ["cleanrooms-ml.amazonaws.com"]}},
+        [LIST_MEMBERS],
+        [collaboration_arn(scope, collaboration_id)],
+        wildcard_reason=COLLABORATION_REASON,
+        conditions=CALLED_VIA_CLEAN_ROOMS_ML,
     )
     allow(
         ["cleanrooms-ml:StartAudienceExportJob", "cleanrooms-ml:TagResource"],

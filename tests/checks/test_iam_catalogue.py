@@ -38,6 +38,7 @@ from constructs_lib import (
     PipelineMonitoring,
     SeedAudience,
     SeedAudienceBucket,
+    SqlParameters,
     TrainingDataColumn,
     TrainingDataset,
 )
@@ -108,6 +109,17 @@ def _every_construct(stack: cdk.Stack) -> None:
         "Job",
         configured_audience_model=configured,
         seed_audience=SeedAudience(role=role, data_source_s3_uri=seeds.s3_uri("seeds/a.jsonl")),
+    )
+    # a deploy-time SQL-seed job in a collaboration, on another account's configured model
+    AudienceGenerationJob(
+        stack,
+        "SqlJob",
+        configured_audience_model="arn:aws:cleanrooms-ml:us-east-1:444455556666:"
+        "configured-audience-model/owner-1",
+        seed_audience=SeedAudience(
+            role=role, sql_parameters=SqlParameters(query_string="SELECT 1")
+        ),
+        collaboration_id="2b3c4d5e-1111-2222-3333-444455556666",
     )
     # an association (Clean Rooms managing the policy) of a second configured model
     second = ConfiguredAudienceModel(

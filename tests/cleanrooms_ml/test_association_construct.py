@@ -13,11 +13,14 @@ from aws_cdk import aws_cleanrooms as cleanrooms
 from aws_cdk import aws_iam as iam
 
 from constructs_lib import (
+    AudienceGenerationJob,
     AudienceOutputConfig,
     ConfiguredAudienceModel,
     ConfiguredAudienceModelAssociation,
     ConstructValidationError,
     LookalikeAudiencePipeline,
+    SeedAudience,
+    SqlParameters,
 )
 from constructs_lib._internal import contract
 from tests.conftest import assert_cfn_lint_clean, synth_stack
@@ -272,3 +275,36 @@ def test_contract_names_the_handlers_resource_type() -> None:
 
     assert contract.CONFIGURED_AUDIENCE_MODEL_ASSOCIATION == handler_module.RESOURCE_TYPE
     assert lifecycle.OWNER_TAG == contract.OWNER_TAG
+
+
+def test_a_deploy_time_sql_job_on_another_accounts_model_gets_what_it_needs(
+    tmp_path: Path,
+) -> None:
+    # GIVEN a deploy-time job with a SQL seed, in a collaboration, on the model owner's model
+    owner_model = "arn:aws:cleanrooms-ml:us-east-1:444455556666:configured-audience-model/o-1"
+    collaboration = "2b3c4d5e-1111-2222-3333-444455556666"
+
+    def build(stack: cdk.Stack) -> None:
+        AudienceGenerationJob(
+            stack,
+            "Job",
+            configured_audience_model=owner_model,
+            seed_audience=SeedAudience(
+                ROLE_ARN, sql_parameters=SqlParameters(query_string="SELECT user_id FROM buyers")
+            ),
+            collaboration_id=collaboration,
+        )
+
+    # WHEN synthesized
+    statements = _handler_statements(synth_stack(tmp_path, build).raw)
+    # THEN the handler may start it on the owner's model and the owner's account's jobs
+    start = [s for s in statements if "cleanrooms-ml:StartAudienceGenerationJob" in s["Action"]]
+    resources = str([s["Resource"] for s in start])
+    assert owner_model in resources
+    assert "arn:aws:cleanrooms-ml:us-east-1:444455556666:audience-generation-job/*" in resources
+    # AND Clean Rooms ML may check the collaboration's members for it, only through itself
+    [members] = [s for s in statements if s["Action"] == "cleanrooms:ListMembers"]
+    assert f":*:collaboration/{collaboration}" in str(members["Resource"])
+    assert members["Condition"] == {
+        "ForAnyValue:StringEquals": {"aws:CalledVia": ["cleanrooms-ml.amazonaws.com"]}
+    }
