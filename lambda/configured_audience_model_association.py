@@ -48,8 +48,16 @@ def identifiers(arn: str) -> dict[str, str]:
     }
 
 
+#: Associations this invocation created, by ARN: the create answer holds every attribute, so
+#: no read follows a create (a read that failed there would leave the new association unknown to
+#: CloudFormation, which deletes only what a create reported).
+_CREATED: dict[str, Mapping[str, Any]] = {}
+
+
 def _created_arn(response: Mapping[str, Any]) -> str:
-    arn: str = response["configuredAudienceModelAssociation"]["arn"]
+    association = response["configuredAudienceModelAssociation"]
+    arn: str = association["arn"]
+    _CREATED[arn] = association
     return arn
 
 
@@ -100,9 +108,12 @@ def on_delete(physical_id: str, client: Any) -> Result:
 
 
 def _result(client: Any, arn: str) -> Result:
-    """The ARN as physical id; the association's ids and its collaboration as attributes."""
-    found = lifecycle.call(client, "GetConfiguredAudienceModelAssociation", **identifiers(arn))
-    association = found["configuredAudienceModelAssociation"]
+    """The ARN as physical id; the association's ids and its collaboration as attributes (from
+    the create answer, or read for an adopted or updated association)."""
+    association = _CREATED.pop(arn, None)
+    if association is None:
+        found = lifecycle.call(client, "GetConfiguredAudienceModelAssociation", **identifiers(arn))
+        association = found["configuredAudienceModelAssociation"]
     return {
         "PhysicalResourceId": arn,
         "Data": {
