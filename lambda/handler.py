@@ -17,6 +17,7 @@ from typing import Any
 
 import audience_generation_job
 import audience_model
+import batch_input
 import bedrock_batch_job
 import clients
 import configured_audience_model
@@ -60,8 +61,12 @@ def on_event(event: Mapping[str, Any], context: Any = None) -> Result:
     summary = {key: event.get(key) for key in _LOGGED_FIELDS if key in event}
     _log("INFO", "event received", **summary)
     try:
-        result = _dispatch(event)
-    except (HandlerError, workflow_input.WorkflowInputError) as error:
+        result = _dispatch(event, context)
+    except (
+        HandlerError,
+        workflow_input.WorkflowInputError,
+        batch_input.BatchInputError,
+    ) as error:
         _log("ERROR", "event failed", error=str(error), errorType=type(error).__name__, **summary)
         raise
     _log(
@@ -74,11 +79,17 @@ def on_event(event: Mapping[str, Any], context: Any = None) -> Result:
     return result
 
 
-def _dispatch(event: Mapping[str, Any]) -> Result:
+def _dispatch(event: Mapping[str, Any], context: Any = None) -> Result:
     if event.get("Action") == tracking.SIGNAL_ACTION:
         return tracking.signal_wait_condition(event)
     if event.get("Action") == workflow_input.PREPARE_ACTION:
         return workflow_input.prepare(event)
+    if event.get("Action") == batch_input.PREPARE_ACTION:
+        return batch_input.prepare(event)
+    if event.get("Action") == batch_input.SPLIT_ACTION:
+        return batch_input.split(event, context)
+    if event.get("Action") == batch_input.COLLECT_ACTION:
+        return batch_input.collect(event)
     resource_type = str(event.get("ResourceType", ""))
     module = RESOURCES.get(resource_type)
     if module is None:

@@ -439,6 +439,7 @@ def interpreter(
                         "source": [
                             "cleanrooms-ml-cdk.job-status",
                             "cleanrooms-ml-cdk.audience-generation",
+                            "cleanrooms-ml-cdk.batch-inference",
                         ]
                     }
                 ),
@@ -485,11 +486,16 @@ def interpreter(
                 history = sfn.get_execution_history(executionArn=execution, maxResults=1000)[
                     "events"
                 ]
-                received = sqs.receive_message(
-                    QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=0
-                ).get("Messages", [])
-                for message in received:
-                    sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+                received: list[dict[str, Any]] = []
+                while True:  # every event (a run of 20 tracked jobs publishes 21)
+                    page = sqs.receive_message(
+                        QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=0
+                    ).get("Messages", [])
+                    if not page:
+                        break
+                    received += page
+                    for message in page:
+                        sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
                 output = described.get("output")
                 return Run(
                     status=described["status"],

@@ -46,3 +46,10 @@ PREPARE_ACTION = "PrepareAudienceGeneration"
 WORKFLOW_INPUT_ERROR = "WorkflowInputError"
 #: Tag on every job the workflow starts: the execution that started it.
 EXECUTION_TAG = "cleanrooms-ml-cdk:execution"
+
+#: Handler events of the batch inference workflow (checked input, split into shards, collected
+#: results) and the error name of a refused input.
+PREPARE_BATCH_ACTION = "PrepareBatchInference"
+SPLIT_BATCH_ACTION = "SplitBatchInput"
+COLLECT_BATCH_ACTION = "CollectBatchResults"
+BATCH_INPUT_ERROR = "BatchInputError"

@@ -16,15 +16,18 @@ class HandOverSeedFile(Fragment):
 
     Start state: ``HandOverSeedFile``, which starts an execution of the workflow itself
     (``own_arn``) named ``s3-<sha256 of bucket/key/sequencer>`` with ``{"seedObject": {bucket,
-    key, sequencer}}`` as input. Ends: none; the execution succeeds in ``HandedOver`` or, when
-    that name is taken, in ``AlreadyHandedOver``.
+    key, sequencer}}`` as input (``input_key`` names the field; default ``seedObject``). Ends:
+    none; the execution succeeds in ``HandedOver`` or, when that name is taken, in
+    ``AlreadyHandedOver``.
 
     Expects in the state: an S3 "Object Created" event (``$.detail.bucket.name``,
     ``$.detail.object.key``, ``$.detail.object.sequencer``). Leaves: ``$.handedOver``
     (``executionArn``).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, own_arn: str) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, own_arn: str, input_key: str = "seedObject"
+    ) -> None:
         super().__init__(scope, construct_id)
         detail = "$.detail"
         start = tasks.StepFunctionsStartExecution(
@@ -46,7 +49,7 @@ class HandOverSeedFile(Fragment):
             ),
             input=sfn.TaskInput.from_object(
                 {
-                    "seedObject": {
+                    input_key: {
                         "bucket.$": f"{detail}.bucket.name",
                         "key.$": f"{detail}.object.key",
                         "sequencer.$": f"{detail}.object.sequencer",

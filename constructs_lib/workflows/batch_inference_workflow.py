@@ -1,0 +1,351 @@
+"""Bedrock batch inference over one input of any size: split into jobs within the model's
+limits, run under its quota, collected into one result."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import ArnFormat, Duration, Names, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from .._internal.custom_resource import RoleLike
+from .._internal.outputs import publish_outputs
+from .._internal.props import check_props
+from .._internal.provider import CustomResourceProvider
+from .._internal.state_machines import failure_alarm, logged_state_machine, start_execution_rule
+from .._internal.validation import check_disjoint_prefixes, check_int_range, check_prefix, fail
+from ..bedrock.batch_inference_job import ModelInvocationType
+from ..bedrock.batch_limits import BatchLimits
+from ..foundation.bedrock_role import BedrockBatchInferenceRole
+from ..foundation.encryption_key import AudienceEncryptionKey
+from ..foundation.seed_bucket import SeedAudienceBucket
+from ..tracking.job_status import JobStatusTracker
+from .batch.definition import batch_inference_definition
+from .permissions import grant_batch_inference
+from .props import BatchInferenceStep, check_batch_inference
+
+#: Default jobs in flight per run: AWS's own batch orchestrator sample runs at most 5 submitted
+#: and in-progress jobs by default (aws-samples/amazon-bedrock-samples,
+#: poc-to-prod/bedrock-batch-orchestrator, ``maxSubmittedAndInProgressJobs``), below the per-model
+#: quota "Sum of in-progress and submitted batch inference jobs using a base model for <model>".
+DEFAULT_JOBS_IN_FLIGHT = 5
+#: Jobs a shard may take: the first and two retries after Failed or Expired.
+DEFAULT_MAX_ATTEMPTS = 3
+#: Step Functions' Map runs at most 40 iterations at once in practice for inline Maps; the
+#: library caps the prop there so the figure it promises is one Step Functions keeps.
+MAX_JOBS_IN_FLIGHT = 40
+#: A run's limit: a job may take 168 hours ("timeoutDurationInHours", 24-168), plus the split.
+RUN_TIMEOUT = Duration.days(8)
+#: How long a create refused for quota keeps waiting for room.
+QUOTA_WAIT = Duration.hours(6)
+
+
+class BatchInferenceWorkflow(Construct):
+    """Bedrock batch inference for inputs of any size.
+
+    A Step Functions state machine (child ``Resource``) that, for each run:
+
+    1. takes its input: a new ``*.jsonl`` object under ``input_prefix`` (S3 -> EventBridge; a
+       notification delivered twice runs once, the run is named after the object), or a manual
+       start with ``{"inputUris": ["s3://<bucket>/<input_prefix>...jsonl", ...]}``;
+    2. splits it into shards in the stack's handler Lambda, streaming (never a whole file in
+       memory), each shard within ``limits`` (records and bytes per job), each record keeping
+       or getting a ``recordId`` that traces it to its input line; too few records for one job
+       ends the run as TOO_FEW_RECORDS;
+    3. runs one Bedrock job per shard, at most ``max_jobs_in_flight`` at once, each created
+       idempotently and tracked by the stack's job-status tracker (Bedrock's end event first,
+       polling as the fallback), a Failed or Expired shard retried up to ``max_attempts`` jobs;
+    4. writes one manifest (every shard's job, status and Bedrock's own record counts) and
+       publishes one end event: SUCCEEDED, SUCCEEDED_WITH_WARNINGS (partial results, with
+       counts), FAILED, TOO_FEW_RECORDS, INVALID_INPUT or CALL_FAILED.
+
+    Example::
+
+        BatchInferenceWorkflow(self, "Scoring", bucket=bucket, max_jobs_in_flight=10,
+            model_id="us.anthropic.claude-3-5-haiku-20241022-v1:0")
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        model_id: str,
+        bucket: s3.IBucket | SeedAudienceBucket,
+        input_prefix: str = "batch-input/",
+        shard_prefix: str = "batch-shards/",
+        output_prefix: str = "batch-output/",
+        role: RoleLike | None = None,
+        output_encryption_key: kms.IKey | AudienceEncryptionKey | None = None,
+        limits: BatchLimits | None = None,
+        max_jobs_in_flight: int = DEFAULT_JOBS_IN_FLIGHT,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        trigger_on_upload: bool = True,
+        job_name_prefix: str = "batch",
+        timeout_duration_in_hours: int | None = None,
+        model_invocation_type: ModelInvocationType | None = None,
+        tags: Mapping[str, str] | None = None,
+        event_bus: events.IEventBus | None = None,
+        state_machine_name: str | None = None,
+        timeout: Duration = RUN_TIMEOUT,
+        quota_wait: Duration = QUOTA_WAIT,
+        stack_outputs: bool = True,
+    ) -> None:
+        """
+        :param model_id:
+            foundation model id, inference profile id or ARN (``us.``/``eu.`` cross-Region
+            profiles included), or custom model ARN.
+        :param bucket:
+            the bucket of the inputs, the shards and the outputs; it must send events to
+            EventBridge for ``trigger_on_upload``.
+        :param input_prefix:
+            where inputs land (each new ``*.jsonl`` starts a run). Default: ``batch-input/``.
+        :param shard_prefix:
+            where the run's shards are written (``<shard_prefix><run id>/``); the only place
+            Bedrock reads. Default: ``batch-shards/``.
+        :param output_prefix:
+            where Bedrock writes (``<output_prefix><run id>/shard-N/``) and the manifest goes
+            (``<output_prefix><run id>/manifest.json``). Default: ``batch-output/``.
+        :param role:
+            the role Bedrock assumes; it must read ``shard_prefix`` and write
+            ``output_prefix``. Default: a new ``BedrockBatchInferenceRole`` limited to those and
+            the model.
+        :param output_encryption_key:
+            key for Bedrock's output. Default: the bucket's default encryption.
+        :param limits:
+            the model's per-job limits (``BatchLimits``). Default: ``BatchLimits()``.
+        :param max_jobs_in_flight:
+            1-40 jobs of a run at once. Default: 5.
+        :param max_attempts:
+            1-10 jobs per shard (a Failed or Expired job is retried). Default: 3.
+        :param trigger_on_upload:
+            start a run for each new ``*.jsonl`` under ``input_prefix``. Default: True.
+        :param job_name_prefix:
+            Bedrock job names are ``<prefix>-<run id>-<shard>-<attempt>``. Default: ``batch``.
+        :param timeout_duration_in_hours:
+            24-168 per job. Default: the service's.
+        :param model_invocation_type:
+            ``InvokeModel`` or ``Converse``. Default: the service's.
+        :param tags:
+            tags of every job. Default: none.
+        :param event_bus:
+            where the end event goes. Default: the account's default bus.
+        :param state_machine_name:
+            Default: derived from the construct path.
+        :param timeout:
+            a run's limit. Default: 8 days (a job may take 168 hours).
+        :param quota_wait:
+            how long a create refused for quota keeps waiting. Default: 6 hours.
+        :param stack_outputs:
+            publish ``WorkflowArn`` and ``BatchOutputLocation``. Default: True.
+        """
+        super().__init__(scope, construct_id)
+        check_props(self, BatchInferenceWorkflow.__init__, locals())
+        limits = limits or BatchLimits()
+        limits.check(self, "limits")
+        check_int_range(
+            self, "max_jobs_in_flight", max_jobs_in_flight, minimum=1, maximum=MAX_JOBS_IN_FLIGHT
+        )
+        check_int_range(self, "max_attempts", max_attempts, minimum=1, maximum=10)
+        for prop, prefix in (
+            ("input_prefix", input_prefix),
+            ("shard_prefix", shard_prefix),
+            ("output_prefix", output_prefix),
+        ):
+            check_prefix(self, prop, prefix)
+            if prefix == "":
+                raise fail(self, prop, prefix, "must be a folder such as 'batch-input/'")
+        the_bucket = bucket.bucket if isinstance(bucket, SeedAudienceBucket) else bucket
+        check_disjoint_prefixes(
+            self,
+            [
+                ("input_prefix", the_bucket, input_prefix),
+                ("shard_prefix", the_bucket, shard_prefix),
+                ("output_prefix", the_bucket, output_prefix),
+            ],
+        )
+        if (
+            not isinstance(job_name_prefix, str)
+            or not job_name_prefix.isalnum()
+            or len(job_name_prefix) > 20
+        ):
+            raise fail(
+                self,
+                "job_name_prefix",
+                job_name_prefix,
+                "must be 1-20 letters or digits (Bedrock job names are "
+                "<prefix>-<run id>-<shard>-<attempt>, at most 63 characters)",
+            )
+        self.bucket = the_bucket
+        self.tracker = JobStatusTracker.of(self)
+        provider = CustomResourceProvider.of(self)
+        self.role: RoleLike = role or BedrockBatchInferenceRole(
+            self,
+            "BedrockRole",
+            input_bucket=the_bucket,
+            input_prefix=shard_prefix,
+            output_bucket=the_bucket,
+            output_prefix=output_prefix,
+            encryption_key=output_encryption_key,
+            model_ids=[model_id],
+        )
+        bucket_name = the_bucket.bucket_name
+        self.step = BatchInferenceStep(
+            model_id=model_id,
+            role=self.role,
+            input_s3_uri=f"s3://{bucket_name}/{shard_prefix}",
+            output_s3_uri=f"s3://{bucket_name}/{output_prefix}",
+            output_encryption_key=output_encryption_key,
+            timeout_duration_in_hours=timeout_duration_in_hours,
+            model_invocation_type=model_invocation_type,
+            tags=tags,
+        )
+        check_batch_inference(self, self.step)
+        self.state_machine_name = state_machine_name or Names.unique_resource_name(
+            self, max_length=80, separator="-"
+        )
+        own_arn = Stack.of(self).format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=self.state_machine_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.event_bus = event_bus or events.EventBus.from_event_bus_name(
+            self, "DefaultBus", "default"
+        )
+        settings = {
+            "inputBucket": bucket_name,
+            "inputPrefix": input_prefix,
+            "workUri": f"s3://{bucket_name}/{shard_prefix}",
+            "outputUri": f"s3://{bucket_name}/{output_prefix}",
+            "jobNamePrefix": job_name_prefix,
+            "limits": limits.as_settings(),
+            "maxShards": 1000,
+        }
+        quota_seconds = int(quota_wait.to_seconds())
+        self.state_machine, self.log_group, permissions = logged_state_machine(
+            self,
+            name=self.state_machine_name,
+            definition=batch_inference_definition(
+                self,
+                handler=provider.handler,
+                settings=settings,
+                own_arn=own_arn,
+                step=self.step,
+                tracker=self.tracker.state_machine,
+                event_bus=self.event_bus,
+                quota_wait=quota_seconds,
+                max_jobs_in_flight=max_jobs_in_flight,
+                max_attempts=max_attempts,
+            ),
+            timeout=timeout,
+            logs_key=provider.logs_key,
+            role_description="Batch inference workflow: splits, runs and tracks Bedrock jobs",
+        )
+        self._grant(permissions, provider, own_arn, input_prefix, shard_prefix, output_prefix)
+        self.failure_alarm = failure_alarm(
+            self,
+            self.state_machine,
+            f"A batch inference run of {self.node.path} failed, timed out or was aborted; its "
+            "end event and its execution log say why.",
+            aborted=True,
+        )
+        self.input_rule = (
+            start_execution_rule(
+                Construct(self, "InputFiles"),
+                role_description="Starts the batch inference workflow when an input lands",
+                description="A new batch input file starts a batch inference run",
+                event_pattern=events.EventPattern(
+                    source=["aws.s3"],
+                    detail_type=["Object Created"],
+                    detail={
+                        "bucket": {"name": [bucket_name]},
+                        "object": {"key": events.Match.wildcard(f"{input_prefix}*.jsonl")},
+                    },
+                ),
+                state_machine=self.state_machine,
+                state_machine_arn=own_arn,
+            )
+            if trigger_on_upload
+            else None
+        )
+        self.outputs = (
+            publish_outputs(
+                self,
+                {
+                    "WorkflowArn": self.state_machine.state_machine_arn,
+                    "BatchOutputLocation": f"s3://{bucket_name}/{output_prefix}",
+                },
+            )
+            if stack_outputs
+            else {}
+        )
+
+    @property
+    def state_machine_arn(self) -> str:
+        """The workflow's ARN (start runs of it)."""
+        return self.state_machine.state_machine_arn
+
+    def _grant(
+        self,
+        permissions: object,
+        provider: CustomResourceProvider,
+        own_arn: str,
+        input_prefix: str,
+        shard_prefix: str,
+        output_prefix: str,
+    ) -> None:
+        from .._internal.service_role import ServiceRolePolicy
+
+        assert isinstance(permissions, ServiceRolePolicy)
+        stack = Stack.of(self)
+        grant_batch_inference(self, permissions, self.step)
+        jobs = stack.format_arn(
+            service="bedrock", resource="model-invocation-job", resource_name="*"
+        )
+        permissions.allow(
+            ["bedrock:GetModelInvocationJob"],
+            [jobs],
+            wildcard_reason="Bedrock job ids are assigned when a run starts them.",
+        )
+        permissions.allow(["lambda:InvokeFunction"], [provider.handler.function_arn])
+        permissions.allow(["states:StartExecution"], [own_arn, self.tracker.state_machine_arn])
+        permissions.allow(
+            ["states:DescribeExecution", "states:StopExecution"],
+            [
+                stack.format_arn(
+                    service="states",
+                    resource="execution",
+                    resource_name=f"{JobStatusTracker.state_machine_name_of(self)}:*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
+            wildcard_reason="Executions of the job-status state machine this workflow starts "
+            "(their names are assigned when a run starts them).",
+        )
+        permissions.allow(
+            ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+            [
+                stack.format_arn(
+                    service="events",
+                    resource="rule",
+                    resource_name="StepFunctionsGetEventsForStepFunctionsExecutionRule",
+                )
+            ],
+        )
+        permissions.allow(["events:PutEvents"], [self.event_bus.event_bus_arn])
+        # The stack's handler reads inputs, writes shards, reads Bedrock's manifests and
+        # writes the run's manifest.
+        handler = provider.permissions
+        handler.read_objects(self.bucket, input_prefix, "input_prefix")
+        handler.write_objects(self.bucket, shard_prefix, "shard_prefix")
+        handler.allow(
+            ["s3:AbortMultipartUpload"],
+            [self.bucket.arn_for_objects(f"{shard_prefix}*")],
+            wildcard_reason=handler.OBJECT_PREFIX_REASON,
+        )
+        handler.read_objects(self.bucket, output_prefix, "output_prefix")
+        handler.write_objects(self.bucket, output_prefix, "output_prefix")

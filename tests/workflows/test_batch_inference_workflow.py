@@ -1,0 +1,240 @@
+"""The synthesized batch inference workflow, executed by moto's Step Functions interpreter with
+the stack's job-status state machine, the real handler (split and collect against moto's S3) and
+a stateful Bedrock answering at the HTTP layer (``tests/bedrock_fake.py``).
+
+The shape of the issue's run (1,000,000 records, 50,000 per job, 10 in flight: 20 shards) is kept
+at a size a test can afford: 2,000 records, 100 per job, 10 in flight: 20 shards. The full size is
+measured in ``bench/batch_split.py`` (the split) and ``bench/batch_run.py`` (the run).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import aws_cdk as cdk
+import boto3
+import pytest
+
+from constructs_lib import AudienceEncryptionKey, SeedAudienceBucket
+from constructs_lib.bedrock.batch_limits import BatchLimits
+from constructs_lib.workflows.batch_inference_workflow import BatchInferenceWorkflow
+from tests.bedrock_fake import FakeBedrock
+from tests.conftest import Synthesized, assert_cfn_lint_clean, synth_stack
+from tests.sfn_configurations import fast_tracker
+from tests.sfn_support import REGION, Run, definition_of, interpreter, machine_name_of
+
+SOURCE = "cleanrooms-ml-cdk.batch-inference"
+RECORDS = 2_000
+PER_JOB = 100
+IN_FLIGHT = 10
+
+
+class Machines:
+    def __init__(self, synthesized: Synthesized) -> None:
+        raw = synthesized.raw
+        self.synthesized = synthesized
+        self.workflow = definition_of(raw, "Batch")
+        self.workflow_name = machine_name_of(raw, "Batch")
+        self.tracker = definition_of(raw, "-job-status")
+        self.tracker_name = machine_name_of(raw, "-job-status")
+        states = json.loads(self.workflow)["States"]
+        self.settings: dict[str, Any] = states["CheckBatchInput"]["Parameters"]["Payload"][
+            "Settings"
+        ]
+
+    @property
+    def bucket(self) -> str:
+        return str(self.settings["inputBucket"])
+
+
+@pytest.fixture(scope="module")
+def machines(tmp_path_factory: pytest.TempPathFactory) -> Machines:
+    """GIVEN a batch inference workflow: 100 records per job, 10 jobs in flight, 2 attempts."""
+
+    def build(stack: cdk.Stack) -> None:
+        fast_tracker(stack)
+        key = AudienceEncryptionKey(stack, "Key")
+        bucket = SeedAudienceBucket(stack, "Data", encryption_key=key)
+        BatchInferenceWorkflow(
+            stack,
+            "Batch",
+            model_id="anthropic.claude-3-haiku-20240307-v1:0",
+            bucket=bucket,
+            output_encryption_key=key,
+            limits=BatchLimits(min_records_per_job=10, max_records_per_job=PER_JOB),
+            max_jobs_in_flight=IN_FLIGHT,
+            max_attempts=2,
+        )
+
+    return Machines(synth_stack(tmp_path_factory.mktemp("batch-workflow"), build))
+
+
+def _records(count: int, start: int = 0) -> bytes:
+    lines = [
+        json.dumps(
+            {
+                "modelInput": {
+                    "anthropic_version": "bedrock-2023-05-31",
+                    "max_tokens": 64,
+                    "messages": [{"role": "user", "content": f"Describe customer {start + i}."}],
+                }
+            }
+        )
+        for i in range(count)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@contextmanager
+def _running(machines: Machines, bedrock: FakeBedrock) -> Iterator[Any]:
+    with interpreter({"bedrock": SimpleNamespace(client=bedrock.client)}) as run:
+        run.machine(machines.tracker, machines.tracker_name)
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket=machines.bucket)
+        yield run
+
+
+def _put(machines: Machines, key: str, body: bytes) -> str:
+    boto3.client("s3", region_name=REGION).put_object(Bucket=machines.bucket, Key=key, Body=body)
+    return f"s3://{machines.bucket}/{key}"
+
+
+def _events(result: Run) -> list[dict[str, Any]]:
+    return [e for e in result.events if e["source"] == SOURCE]
+
+
+def _manifest(uri: str) -> dict[str, Any]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    body = boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"]
+    manifest: dict[str, Any] = json.loads(body.read())
+    return manifest
+
+
+def test_a_large_input_runs_as_shards_never_more_than_n_in_flight(machines: Machines) -> None:
+    # GIVEN 2,000 records (20 jobs' worth) and a Bedrock that completes every job
+    bedrock = FakeBedrock(records_per_shard={i: PER_JOB for i in range(1, 21)})
+    with _running(machines, bedrock) as run:
+        uri = _put(machines, "batch-input/customers.jsonl", _records(RECORDS))
+        # WHEN a run is started by hand with the input's URI
+        result = run(machines.workflow, {"inputUris": [uri]}, "big-1", machines.workflow_name)
+        # THEN it succeeds: 20 shards, one job each, never more than 10 in flight
+        assert result.status == "SUCCEEDED", (result.error, result.cause)
+        assert len(bedrock.jobs) == 20
+        assert 1 < bedrock.max_in_flight <= IN_FLIGHT
+        # AND one manifest lists every shard with its job and Bedrock's counts
+        [event] = _events(result)
+        detail = event["detail"]
+        assert detail["outcome"] == "SUCCEEDED"
+        manifest = _manifest(detail["result"]["manifestUri"])
+        assert [s["index"] for s in manifest["shards"]] == list(range(1, 21))
+        assert {s["status"] for s in manifest["shards"]} == {"Completed"}
+        assert sum(s["records"] for s in manifest["shards"]) == RECORDS
+        assert all(s["jobArn"].startswith("arn:aws:bedrock:") for s in manifest["shards"])
+
+
+def test_a_failed_shard_is_retried_and_an_expired_one_ends_with_warnings(
+    machines: Machines,
+) -> None:
+    # GIVEN shard 3 fails once then completes, shard 5 expires on every attempt
+    bedrock = FakeBedrock(scripts={3: ["Failed", "Completed"], 5: ["Expired", "Expired"]})
+    with _running(machines, bedrock) as run:
+        uri = _put(machines, "batch-input/small.jsonl", _records(500))
+        result = run(machines.workflow, {"inputUris": [uri]}, "retry-1", machines.workflow_name)
+    # THEN shard 3 took two jobs and completed; shard 5 gave up after two
+    assert [j.final for j in bedrock.attempts_of(3)] == ["Failed", "Completed"]
+    assert [j.final for j in bedrock.attempts_of(5)] == ["Expired", "Expired"]
+    # AND the run succeeded with warnings, saying so with counts
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    [event] = _events(result)
+    assert event["detail"]["outcome"] == "SUCCEEDED_WITH_WARNINGS"
+    assert event["detail"]["result"]["byStatus"] == {"Completed": 4, "Expired": 1}
+
+
+def test_throttling_and_quota_refusals_on_create_wait_and_retry(machines: Machines) -> None:
+    # GIVEN Bedrock refuses the first creates: throttled, then its job quota full
+    bedrock = FakeBedrock(
+        create_faults=[
+            "ThrottlingException",
+            "ServiceQuotaExceededException",
+            "ThrottlingException",
+        ]
+    )
+    with _running(machines, bedrock) as run:
+        uri = _put(machines, "batch-input/burst.jsonl", _records(200))
+        result = run(machines.workflow, {"inputUris": [uri]}, "burst-1", machines.workflow_name)
+    # THEN the refusals were retried, not failed
+    assert bedrock.refused == [
+        "ThrottlingException",
+        "ServiceQuotaExceededException",
+        "ThrottlingException",
+    ]
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert _events(result)[0]["detail"]["outcome"] == "SUCCEEDED"
+
+
+def test_a_duplicate_s3_delivery_is_one_run(machines: Machines) -> None:
+    bedrock = FakeBedrock()
+    with _running(machines, bedrock) as run:
+        _put(machines, "batch-input/daily.jsonl", _records(150))
+        notification = {
+            "source": "aws.s3",
+            "detail-type": "Object Created",
+            "detail": {
+                "bucket": {"name": machines.bucket},
+                "object": {"key": "batch-input/daily.jsonl", "sequencer": "0062E99A88DC407460"},
+            },
+        }
+        # WHEN EventBridge delivers the notification twice
+        first = run(machines.workflow, notification, "delivery-1", machines.workflow_name)
+        second = run(machines.workflow, notification, "delivery-2", machines.workflow_name)
+        handed = first.output["handedOver"]["executionArn"]
+        result = run.wait_for(handed)
+    # THEN the second finds the run already started, and the one run ran the input once
+    assert (
+        second.entered[-1] == "AlreadyHandedOver"
+        or second.output["handedOver"]["executionArn"] == handed
+    )
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert len(bedrock.jobs) == 2  # 150 records: two shards of 75
+
+
+def test_fails_if_there_are_too_few_records_for_one_job(machines: Machines) -> None:
+    bedrock = FakeBedrock()
+    with _running(machines, bedrock) as run:
+        uri = _put(machines, "batch-input/tiny.jsonl", _records(3))
+        result = run(machines.workflow, {"inputUris": [uri]}, "tiny-1", machines.workflow_name)
+    # THEN no job started, and the outcome says why
+    assert bedrock.creates == 0
+    assert result.status == "FAILED"
+    assert result.error == "TOO_FEW_RECORDS"
+    [event] = _events(result)
+    assert "3 records in all, fewer than the 10 one job needs" in event["detail"]["cause"]
+
+
+def test_fails_if_the_input_is_not_one_the_workflow_takes(machines: Machines) -> None:
+    bedrock = FakeBedrock()
+    with _running(machines, bedrock) as run:
+        result = run(
+            machines.workflow, {"inputUris": ["https://x/y.jsonl"]}, "bad-1", machines.workflow_name
+        )
+    assert result.status == "FAILED"
+    assert result.error == "INVALID_INPUT"
+    assert bedrock.creates == 0
+
+
+def test_every_shard_failing_fails_the_run(machines: Machines) -> None:
+    bedrock = FakeBedrock(scripts={1: ["Failed", "Failed"], 2: ["Failed", "Failed"]})
+    with _running(machines, bedrock) as run:
+        uri = _put(machines, "batch-input/doomed.jsonl", _records(150))
+        result = run(machines.workflow, {"inputUris": [uri]}, "doomed-1", machines.workflow_name)
+    assert result.status == "FAILED"
+    assert result.error == "FAILED"
+    assert _events(result)[0]["detail"]["outcome"] == "FAILED"
+
+
+def test_workflow_template_passes_cfn_lint(machines: Machines, tmp_path: Path) -> None:
+    assert_cfn_lint_clean(machines.synthesized.outdir)
