@@ -6,8 +6,8 @@ the handler's ``PrepareBatchInference`` and ``SplitBatchInput`` (``handler.on_ev
 ``maxRecordsPerJob`` 50,000, on two S3 back-ends, each in a fresh process:
 
 - ``moto``: moto's S3 in the same process (``mock_aws``; botocore serializes and parses every
-  call; moto keeps object bodies on disk past 1 MiB). moto returns a GetObject body whole, so
-  its memory figures include moto's copies: an upper bound for the handler;
+  call; moto keeps object bodies on disk past 1 MiB). Its memory figures include moto itself
+  (object storage, request handling, the service models it loads): an upper bound;
 - ``files``: a stand-in client that serves the same six S3 calls from local files (ranged
   reads through botocore's ``StreamingBody``): the handler's own memory, and its CPU cost with
   no S3 emulation.
@@ -367,9 +367,10 @@ def write(results: dict[str, Any], out: Path) -> None:
         "How it was measured: each column's figures come from two fresh processes, one timed "
         "(no tracemalloc) and one under tracemalloc; the data is generated in the same process "
         "before the split, in 8 MiB pieces, and the process's peak RSS is reset after it. "
-        "moto's GetObject answers hold a whole (ranged) object body in memory, so the moto "
-        "memory column is an upper bound; the local-files column is the handler's own "
-        "footprint (one 1 MiB read chunk, one 8 MiB part, botocore). Invocations are simulated "
+        "moto runs in the measured process, so the moto memory column counts moto too (its "
+        "object storage, request handling and service models): an upper bound. The "
+        "local-files column is the handler's own footprint (a 1 MiB read chunk, the 8 MiB part "
+        "buffer and the part being sent, botocore). Invocations are simulated "
         "from the measured COUNT time and each shard's write time: an invocation works until "
         f"less than {batch_input.RESERVE_MS // 1000} s of its 300 s are left (COUNT stops "
         "anywhere, WRITE between shards); the second count slows every time by "

@@ -532,7 +532,7 @@ class _ShardWriter:
                 self.s3.put_object(
                     Bucket=self.bucket,
                     Key=self.key,
-                    Body=bytes(self.buffer),
+                    Body=self.buffer,
                     ContentType="application/jsonl",
                 )
             else:

@@ -23,7 +23,7 @@ from typing import Any
 import boto3
 import botocore.parsers
 import clients
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HeadersDict
 from botocore.config import Config
 
 REGION = "us-east-1"
@@ -53,6 +53,8 @@ class FakeBedrock:
     scripts: dict[int, list[str]] = field(default_factory=dict)
     create_faults: list[str] = field(default_factory=list)
     polls_before_end: int = 0
+    #: shard index -> error code of the reads of its job once the job has ended
+    read_faults: dict[int, str] = field(default_factory=dict)
     records_per_shard: dict[int, int] = field(default_factory=dict)
     jobs: dict[str, Job] = field(default_factory=dict)
     by_token: dict[str, str] = field(default_factory=dict)
@@ -90,9 +92,10 @@ class FakeBedrock:
                     {"message": f"unexpected {model.name}"},
                     "ValidationException",
                 )
-        headers = {"Content-Type": "application/json"}
+        headers = HeadersDict({"Content-Type": "application/json"})
         if error:
             headers["x-amzn-ErrorType"] = error
+            body = {"__type": error, **body}
         raw = json.dumps(body).encode()
         parser = botocore.parsers.create_parser("rest-json")
         parsed = parser.parse(
@@ -134,6 +137,9 @@ class FakeBedrock:
     def _get(self, identifier: str) -> tuple[int, dict[str, Any], str | None]:
         job_id = identifier.rsplit("%2F", 1)[-1].rsplit("/", 1)[-1]
         job = self.jobs[job_id]
+        if job.reported and job.shard in self.read_faults:
+            code = self.read_faults[job.shard]
+            return 403 if code == "AccessDeniedException" else 400, {"message": code}, code
         job.polls += 1
         status = job.final if job.polls > self.polls_before_end else "InProgress"
         if status != "InProgress" and not job.reported:

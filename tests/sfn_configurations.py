@@ -45,6 +45,7 @@ OTHER_ACCOUNT_CAM_ARN = (
 #: The two families of state machines, told apart by their names.
 TRACKER = "job-status tracker"
 WORKFLOW = "audience-generation workflow"
+BATCH = "batch inference workflow"
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,26 @@ def _workflow(
     return build
 
 
+def batch_workflow(stack: cdk.Stack) -> None:
+    """A batch inference workflow: 100 records per job, 10 jobs in flight, 2 attempts."""
+    from constructs_lib.bedrock.batch_limits import BatchLimits
+    from constructs_lib.workflows.batch_inference_workflow import BatchInferenceWorkflow
+
+    fast_tracker(stack)
+    key = AudienceEncryptionKey(stack, "Key")
+    bucket = SeedAudienceBucket(stack, "Data", encryption_key=key)
+    BatchInferenceWorkflow(
+        stack,
+        "Batch",
+        model_id="anthropic.claude-3-haiku-20240307-v1:0",
+        bucket=bucket,
+        output_encryption_key=key,
+        limits=BatchLimits(min_records_per_job=10, max_records_per_job=100),
+        max_jobs_in_flight=10,
+        max_attempts=2,
+    )
+
+
 #: name -> how the stack is built.
 BUILDS: dict[str, Callable[[cdk.Stack], None]] = {
     "tracker, Bedrock events on": _tracker_only(True),
@@ -139,6 +160,7 @@ BUILDS: dict[str, Callable[[cdk.Stack], None]] = {
     "workflow, collaboration + Bedrock": _workflow(
         s3=False, exports=False, bedrock=True, collaboration=True
     ),
+    "batch inference workflow": batch_workflow,
 }
 
 
@@ -149,6 +171,8 @@ def family_of(definition: str | dict[str, Any]) -> str | None:
         return TRACKER
     if "SeedFileNotification" in states:
         return WORKFLOW
+    if "InputNotification" in states:
+        return BATCH
     return None
 
 
@@ -159,7 +183,11 @@ def synthesize_all(outdir: Path) -> list[Configuration]:
         template = synth_stack(outdir / f"c{index}", build).raw
         definitions: dict[str, str] = {}
         names: dict[str, str] = {}
-        for family, contains in ((TRACKER, "-job-status"), (WORKFLOW, "Workflow")):
+        for family, contains in (
+            (TRACKER, "-job-status"),
+            (WORKFLOW, "Workflow"),
+            (BATCH, "Batch"),
+        ):
             machines = [
                 r
                 for r in template["Resources"].values()

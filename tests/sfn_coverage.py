@@ -40,6 +40,7 @@ ENV = "SFN_COVERAGE_DIR"
 
 _TRACKER = "job-status tracker"
 _WORKFLOW = "audience-generation workflow"
+_BATCH = "batch inference workflow"
 
 
 def family_of(definition: dict[str, Any]) -> str | None:
@@ -48,6 +49,8 @@ def family_of(definition: dict[str, Any]) -> str | None:
         return _TRACKER
     if "SeedFileNotification" in states:
         return _WORKFLOW
+    if "InputNotification" in states:
+        return _BATCH
     return None
 
 

@@ -16,16 +16,12 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import aws_cdk as cdk
 import boto3
 import pytest
 
-from constructs_lib import AudienceEncryptionKey, SeedAudienceBucket
-from constructs_lib.bedrock.batch_limits import BatchLimits
-from constructs_lib.workflows.batch_inference_workflow import BatchInferenceWorkflow
 from tests.bedrock_fake import FakeBedrock
 from tests.conftest import Synthesized, assert_cfn_lint_clean, synth_stack
-from tests.sfn_configurations import fast_tracker
+from tests.sfn_configurations import batch_workflow
 from tests.sfn_support import REGION, Run, definition_of, interpreter, machine_name_of
 
 SOURCE = "cleanrooms-ml-cdk.batch-inference"
@@ -54,24 +50,9 @@ class Machines:
 
 @pytest.fixture(scope="module")
 def machines(tmp_path_factory: pytest.TempPathFactory) -> Machines:
-    """GIVEN a batch inference workflow: 100 records per job, 10 jobs in flight, 2 attempts."""
-
-    def build(stack: cdk.Stack) -> None:
-        fast_tracker(stack)
-        key = AudienceEncryptionKey(stack, "Key")
-        bucket = SeedAudienceBucket(stack, "Data", encryption_key=key)
-        BatchInferenceWorkflow(
-            stack,
-            "Batch",
-            model_id="anthropic.claude-3-haiku-20240307-v1:0",
-            bucket=bucket,
-            output_encryption_key=key,
-            limits=BatchLimits(min_records_per_job=10, max_records_per_job=PER_JOB),
-            max_jobs_in_flight=IN_FLIGHT,
-            max_attempts=2,
-        )
-
-    return Machines(synth_stack(tmp_path_factory.mktemp("batch-workflow"), build))
+    """GIVEN a batch inference workflow: 100 records per job, 10 jobs in flight, 2 attempts
+    (the path-coverage gate's configuration of it)."""
+    return Machines(synth_stack(tmp_path_factory.mktemp("batch-workflow"), batch_workflow))
 
 
 def _records(count: int, start: int = 0) -> bytes:
@@ -238,3 +219,95 @@ def test_every_shard_failing_fails_the_run(machines: Machines) -> None:
 
 def test_workflow_template_passes_cfn_lint(machines: Machines, tmp_path: Path) -> None:
     assert_cfn_lint_clean(machines.synthesized.outdir)
+
+
+def test_a_partially_completed_shard_is_a_warning_with_counts(machines: Machines) -> None:
+    bedrock = FakeBedrock(scripts={2: ["PartiallyCompleted"]}, records_per_shard={1: 75, 2: 75})
+    with _running(machines, bedrock) as run:
+        uri = _put(machines, "batch-input/partial.jsonl", _records(150))
+        result = run(machines.workflow, {"inputUris": [uri]}, "partial-1", machines.workflow_name)
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    [event] = _events(result)
+    assert event["detail"]["outcome"] == "SUCCEEDED_WITH_WARNINGS"
+    # Bedrock's own counts (manifest.json.out): shard 2 processed 37 of 75
+    assert event["detail"]["result"]["records"]["processed"] == 75 + 37
+
+
+def test_a_shard_whose_create_is_refused_is_reported_not_started(machines: Machines) -> None:
+    # GIVEN Bedrock refuses the first create for a reason retrying cannot fix
+    bedrock = FakeBedrock(create_faults=["ValidationException"])
+    with _running(machines, bedrock) as run:
+        uri = _put(machines, "batch-input/refused.jsonl", _records(150))
+        result = run(machines.workflow, {"inputUris": [uri]}, "refused-1", machines.workflow_name)
+        manifest = _manifest(_events(result)[0]["detail"]["result"]["manifestUri"])
+    # THEN that shard ends CALL_FAILED with Bedrock's message, the other one runs
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    statuses = sorted(s["status"] for s in manifest["shards"])
+    assert statuses == ["CALL_FAILED", "Completed"]
+    [refused] = [s for s in manifest["shards"] if s["status"] == "CALL_FAILED"]
+    assert "scripted ValidationException" in refused["message"]
+
+
+def test_a_shard_whose_status_cannot_be_read_is_unknown(machines: Machines) -> None:
+    # GIVEN shard 1's job fails, and its status cannot be read afterwards
+    bedrock = FakeBedrock(scripts={1: ["Failed"]}, read_faults={1: "AccessDeniedException"})
+    with _running(machines, bedrock) as run:
+        uri = _put(machines, "batch-input/unreadable.jsonl", _records(150))
+        result = run(machines.workflow, {"inputUris": [uri]}, "unread-1", machines.workflow_name)
+        manifest = _manifest(_events(result)[0]["detail"]["result"]["manifestUri"])
+    assert sorted(s["status"] for s in manifest["shards"]) == ["Completed", "UNKNOWN_STATUS"]
+
+
+def test_a_long_split_continues_across_invocations(
+    machines: Machines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a handler that is always short of time (each invocation does the least it may)
+    import batch_input
+
+    original = batch_input.split
+    calls: list[int] = []
+
+    def hurried(event: Any, context: Any = None, remaining_ms: Any = None) -> Any:
+        calls.append(1)
+        return original(event, context, remaining_ms=lambda: 0)
+
+    monkeypatch.setattr(batch_input, "split", hurried)
+    bedrock = FakeBedrock()
+    with _running(machines, bedrock) as run:
+        uri = _put(machines, "batch-input/slow.jsonl", _records(300))
+        result = run(machines.workflow, {"inputUris": [uri]}, "slow-1", machines.workflow_name)
+    # THEN the split took several invocations and still made the same three shards
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert len(calls) > 3
+    assert len(bedrock.jobs) == 3
+
+
+def test_fails_if_an_input_line_is_not_a_bedrock_record(machines: Machines) -> None:
+    bedrock = FakeBedrock()
+    with _running(machines, bedrock) as run:
+        uri = _put(machines, "batch-input/broken.jsonl", _records(20) + b"not json\n")
+        result = run(machines.workflow, {"inputUris": [uri]}, "broken-1", machines.workflow_name)
+    assert result.status == "FAILED"
+    assert result.error == "INVALID_INPUT"
+    assert "line 21" in _events(result)[0]["detail"]["cause"]
+
+
+@pytest.mark.parametrize("action", ["prepare", "split", "collect"])
+def test_fails_if_the_handler_breaks_the_run_ends_call_failed(
+    machines: Machines, monkeypatch: pytest.MonkeyPatch, action: str
+) -> None:
+    # GIVEN the handler fails unexpectedly in one of its three steps
+    import batch_input
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError(f"{action} broke")
+
+    monkeypatch.setattr(batch_input, action, broken)
+    bedrock = FakeBedrock()
+    with _running(machines, bedrock) as run:
+        uri = _put(machines, "batch-input/any.jsonl", _records(150))
+        result = run(machines.workflow, {"inputUris": [uri]}, f"{action}-1", machines.workflow_name)
+    # THEN the run ends CALL_FAILED, saying what broke
+    assert result.status == "FAILED"
+    assert result.error == "CALL_FAILED"
+    assert f"{action} broke" in _events(result)[0]["detail"]["cause"]
