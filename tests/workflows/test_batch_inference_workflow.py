@@ -174,11 +174,12 @@ def test_a_duplicate_s3_delivery_is_one_run(machines: Machines) -> None:
         second = run(machines.workflow, notification, "delivery-2", machines.workflow_name)
         handed = first.output["handedOver"]["executionArn"]
         result = run.wait_for(handed)
-    # THEN the second finds the run already started, and the one run ran the input once
-    assert (
-        second.entered[-1] == "AlreadyHandedOver"
-        or second.output["handedOver"]["executionArn"] == handed
-    )
+        # AND once more after the run ended
+        late = run(machines.workflow, notification, "delivery-3", machines.workflow_name)
+    # THEN every delivery leads to the one run named after the object, which ran once
+    assert second.output["handedOver"]["executionArn"] == handed  # StartExecution is idempotent
+    assert late.status == "SUCCEEDED"
+    assert late.entered[-1] == "AlreadyHandedOver"
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     assert len(bedrock.jobs) == 2  # 150 records: two shards of 75
 
