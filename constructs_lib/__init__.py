@@ -6,7 +6,8 @@ AudienceModel``). The folders are layers, each importing only those below it
 (docs/architecture.md, "Layers"; ``tests/checks/test_layers.py`` holds the rule)::
 
     composition/    pipeline, monitoring
-    workflows/      audience-generation workflow, built from state-machine fragments
+    workflows/      audience-generation and batch inference workflows, built from
+                    state-machine fragments
     cleanrooms_ml/  training dataset, audience model, configured model (and its collaboration
                     association), generation job
     bedrock/        batch inference job
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
         ModelInvocationType,
         S3InputFormat,
     )
+    from .bedrock.batch_limits import BatchLimits
     from .cleanrooms_ml.audience_generation_job import (
         AudienceGenerationJob,
         SeedAudience,
@@ -66,6 +68,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
         AudienceGenerationWorkflow,
         BatchInferenceStep,
     )
+    from .workflows.batch_inference_workflow import BatchInferenceWorkflow
 
 __version__ = "0.1.0"
 
@@ -103,6 +106,8 @@ _EXPORTS: dict[str, str] = {
     "AudienceSizeConfig": ".cleanrooms_ml.configured_audience_model",
     "AudienceSizeType": ".cleanrooms_ml.configured_audience_model",
     "BatchInferenceJob": ".bedrock.batch_inference_job",
+    "BatchInferenceWorkflow": ".workflows.batch_inference_workflow",
+    "BatchLimits": ".bedrock.batch_limits",
     "BatchInferenceSettings": ".composition.pipeline",
     "BatchInferenceStep": ".workflows.audience_generation_workflow",
     "BatchVpcConfig": ".bedrock.batch_inference_job",
@@ -149,6 +154,8 @@ __all__ = [
     "AudienceSizeConfig",
     "AudienceSizeType",
     "BatchInferenceJob",
+    "BatchInferenceWorkflow",
+    "BatchLimits",
     "BatchInferenceSettings",
     "BatchInferenceStep",
     "BatchVpcConfig",

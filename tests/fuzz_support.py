@@ -64,6 +64,8 @@ from constructs_lib import (
     BatchInferenceJob,
     BatchInferenceSettings,
     BatchInferenceStep,
+    BatchInferenceWorkflow,
+    BatchLimits,
     BatchVpcConfig,
     BedrockBatchInferenceRole,
     CleanRoomsMlServiceRole,
@@ -1788,6 +1790,46 @@ WORKFLOW = Subject(
 )
 
 
+BATCH_WORKFLOW = Subject(
+    BatchInferenceWorkflow,
+    lambda s: {"model_id": FOUNDATION_MODEL, "bucket": _imported_bucket(s)},
+    {
+        "model_id": prop(MODEL_IDS),
+        "bucket": prop(BUCKETS),
+        "input_prefix": prop(PREFIXES),
+        "shard_prefix": prop(PREFIXES),
+        "output_prefix": prop(PREFIXES),
+        "role": prop(ROLES, ROLE_ARN),
+        "output_encryption_key": prop(KEYS),
+        "limits": prop(
+            BatchLimits(),
+            BatchLimits(min_records_per_job=1000, max_records_per_job=100),
+            {"max_records_per_job": 10},
+        ),
+        "limits.min_records_per_job": prop(0, 1, 100, -1, 1.5, True),
+        "limits.max_records_per_job": prop(0, 1, 50_000, 10**9),
+        "limits.max_bytes_per_file": prop(0, 1, 2**30, "1GB"),
+        "limits.max_bytes_per_job": prop(0, 1, 5 * 2**30),
+        "max_jobs_in_flight": prop(0, 1, 10, 40, 41, 2.5),
+        "max_attempts": prop(0, 1, 3, 10, 11),
+        "trigger_on_upload": prop(True, False, "no"),
+        "job_name_prefix": prop("batch", "", "a" * 20, "a" * 21, "with-dash", "émoji"),
+        "timeout_duration_in_hours": prop(number_edges(_BR, _BJ, "timeoutDurationInHours")),
+        "model_invocation_type": prop(*ModelInvocationType, "Converse"),
+        "tags": prop(tag_maps(_BR, _BJ)),
+        "event_bus": prop(EVENT_BUSES),
+        "state_machine_name": prop(
+            string_edges("stepfunctions", "CreateStateMachine", "name", "fuzz-batch"),
+            "name with space",
+        ),
+        "timeout": prop(durations(3600, 8 * 86400)),
+        "quota_wait": prop(durations(60, 6 * 3600)),
+        "stack_outputs": prop(True, False, 1),
+    },
+    parts={"limits": lambda s: BatchLimits()},
+)
+
+
 def _workflow(stack: cdk.Stack) -> AudienceGenerationWorkflow:
     return AudienceGenerationWorkflow(
         stack,
@@ -1912,6 +1954,7 @@ SUBJECTS: tuple[Subject, ...] = (
     BATCH_INFERENCE_JOB,
     TRACKER,
     WORKFLOW,
+    BATCH_WORKFLOW,
     MONITORING,
     PIPELINE,
 )
@@ -1930,6 +1973,7 @@ VALUE_CLASSES: tuple[type, ...] = (
     BatchInferenceStep,
     BatchInferenceSettings,
     BatchVpcConfig,
+    BatchLimits,
 )
 
 # ---- known defects (found by the fuzzer; the library's fix empties this list) --------------------

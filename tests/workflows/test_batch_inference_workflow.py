@@ -312,3 +312,14 @@ def test_fails_if_the_handler_breaks_the_run_ends_call_failed(
     assert result.status == "FAILED"
     assert result.error == "CALL_FAILED"
     assert f"{action} broke" in _events(result)[0]["detail"]["cause"]
+
+
+def test_contract_names_match_the_handler() -> None:
+    import batch_input
+
+    from constructs_lib._internal import contract
+
+    assert contract.PREPARE_BATCH_ACTION == batch_input.PREPARE_ACTION
+    assert contract.SPLIT_BATCH_ACTION == batch_input.SPLIT_ACTION
+    assert contract.COLLECT_BATCH_ACTION == batch_input.COLLECT_ACTION
+    assert contract.BATCH_INPUT_ERROR == batch_input.BatchInputError.__name__
