@@ -30,6 +30,7 @@ from constructs_lib import (
     AudienceSizeConfig,
     AudienceSizeType,
     BatchInferenceJob,
+    BatchInferenceWorkflow,
     CleanRoomsMlServiceRole,
     ColumnType,
     ConfiguredAudienceModel,
@@ -144,6 +145,10 @@ def _every_construct(stack: cdk.Stack) -> None:
         input_s3_uri=seeds.s3_uri("in/"),
         output_s3_uri=seeds.s3_uri("out/"),
         output_encryption_key=key,
+    )
+    # a batch inference workflow on a cross-Region inference profile
+    BatchInferenceWorkflow(
+        stack, "Scoring", model_id=PROFILE, bucket=seeds, output_encryption_key=key
     )
     pager = sns.Topic(stack, "Pager", master_key=key.key, enforce_ssl=True)
     PipelineMonitoring(stack, "Monitoring", alarm_topic=pager)
