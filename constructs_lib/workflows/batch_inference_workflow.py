@@ -15,12 +15,13 @@ from .._internal.custom_resource import RoleLike
 from .._internal.outputs import publish_outputs
 from .._internal.props import check_props
 from .._internal.provider import CustomResourceProvider
+from .._internal.service_role import ServiceRolePolicy
 from .._internal.state_machines import failure_alarm, logged_state_machine, start_execution_rule
 from .._internal.validation import check_disjoint_prefixes, check_int_range, check_prefix, fail
 from ..bedrock.batch_inference_job import ModelInvocationType
 from ..bedrock.batch_limits import BatchLimits
 from ..foundation.bedrock_role import BedrockBatchInferenceRole
-from ..foundation.encryption_key import AudienceEncryptionKey
+from ..foundation.encryption_key import AudienceEncryptionKey, key_parts
 from ..foundation.seed_bucket import SeedAudienceBucket
 from ..tracking.job_status import JobStatusTracker
 from .batch.definition import batch_inference_definition
@@ -291,16 +292,13 @@ class BatchInferenceWorkflow(Construct):
 
     def _grant(
         self,
-        permissions: object,
+        permissions: ServiceRolePolicy,
         provider: CustomResourceProvider,
         own_arn: str,
         input_prefix: str,
         shard_prefix: str,
         output_prefix: str,
     ) -> None:
-        from .._internal.service_role import ServiceRolePolicy
-
-        assert isinstance(permissions, ServiceRolePolicy)
         stack = Stack.of(self)
         grant_batch_inference(self, permissions, self.step)
         jobs = stack.format_arn(
@@ -342,10 +340,9 @@ class BatchInferenceWorkflow(Construct):
         handler = provider.permissions
         handler.read_objects(self.bucket, input_prefix, "input_prefix")
         handler.write_objects(self.bucket, shard_prefix, "shard_prefix")
-        handler.allow(
-            ["s3:AbortMultipartUpload"],
-            [self.bucket.arn_for_objects(f"{shard_prefix}*")],
-            wildcard_reason=handler.OBJECT_PREFIX_REASON,
-        )
         handler.read_objects(self.bucket, output_prefix, "output_prefix")
         handler.write_objects(self.bucket, output_prefix, "output_prefix")
+        # Bedrock's manifest.json.out is written with the output key, when there is one.
+        _, output_key = key_parts(self.step.output_encryption_key)
+        if output_key is not None:
+            handler.use_key(output_key, encrypt=False)
