@@ -323,3 +323,46 @@ def test_contract_names_match_the_handler() -> None:
     assert contract.SPLIT_BATCH_ACTION == batch_input.SPLIT_ACTION
     assert contract.COLLECT_BATCH_ACTION == batch_input.COLLECT_ACTION
     assert contract.BATCH_INPUT_ERROR == batch_input.BatchInputError.__name__
+
+
+def test_bedrock_end_event_before_the_fallback_poll_ends_the_shard(machines: Machines) -> None:
+    # GIVEN a one-shard run whose job is still running at the poller's first poll (the poller
+    # then waits out its sparse interval)
+    import hashlib
+    import time
+
+    bedrock = FakeBedrock(polls_before_end=1)
+    with _running(machines, bedrock) as run:
+        uri = _put(machines, "batch-input/one.jsonl", _records(50))
+        workflow = run.start(
+            machines.workflow, {"inputUris": [uri]}, "event-1", machines.workflow_name
+        )
+        deadline = time.monotonic() + 30
+        while not bedrock.jobs and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [job] = bedrock.jobs.values()
+        poller = (
+            f"arn:aws:states:{REGION}:123456789012:execution:{machines.tracker_name}:"
+            f"bedrock-{hashlib.sha256(job.arn.encode()).hexdigest()}"
+        )
+        run.wait_until_waiting(poller)
+        # WHEN Bedrock's "Batch Inference Job State Change" event arrives first
+        ended = run(
+            machines.tracker,
+            {
+                "kind": "BEDROCK_BATCH_INFERENCE_JOB",
+                "arn": job.arn,
+                "via": "event",
+                "eventStatus": "Completed",
+            },
+            None,
+            machines.tracker_name,
+        )
+        stopped = run.wait_for(poller)
+        result = run.wait_for(workflow)
+    # THEN the event concluded the job and stopped its poller, and the shard read its status
+    assert ended.status == "SUCCEEDED"
+    assert stopped.status == "ABORTED"
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert "ReadShardStatus" in result.entered
+    assert _events(result)[0]["detail"]["outcome"] == "SUCCEEDED"
