@@ -38,6 +38,11 @@ DEFAULT_MAX_ATTEMPTS = 3
 #: Step Functions' Map runs at most 40 iterations at once in practice for inline Maps; the
 #: library caps the prop there so the figure it promises is one Step Functions keeps.
 MAX_JOBS_IN_FLIGHT = 40
+#: Shards of one run: their list (about 300 bytes a shard once run) stays in the execution's
+#: state, which Step Functions limits to 256 KiB ("Step Functions service quotas",
+#: https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html, "Maximum input or
+#: output size for a task, state, or execution"). 500 shards of 50,000 records: 25 million.
+MAX_SHARDS = 500
 #: A run's limit: a job may take 168 hours ("timeoutDurationInHours", 24-168), plus the split.
 RUN_TIMEOUT = Duration.days(8)
 #: How long a create refused for quota keeps waiting for room.
@@ -224,7 +229,7 @@ class BatchInferenceWorkflow(Construct):
             "outputUri": f"s3://{bucket_name}/{output_prefix}",
             "jobNamePrefix": job_name_prefix,
             "limits": limits.as_settings(),
-            "maxShards": 1000,
+            "maxShards": MAX_SHARDS,
         }
         quota_seconds = int(quota_wait.to_seconds())
         self.state_machine, self.log_group, permissions = logged_state_machine(

@@ -119,7 +119,6 @@ def batch_inference_definition(
             "input.$": "$",
             "plan": {},
             "split": {"value": {"cursor": {}, "shards": []}},
-            "shards": [],
             "result": {},
         },
     )
@@ -167,14 +166,15 @@ def batch_inference_definition(
         items_path="$.split.value.shards",
         item_selector={"shard.$": "$$.Map.Item.Value", "plan.$": "$.plan"},
         max_concurrency=max_jobs_in_flight,
-        result_path="$.shards",
+        # the results replace the shard list: one copy in the state (256 KiB at most)
+        result_path="$.split.value.shards",
     ).item_processor(shard)
     collect = invoke(
         "CollectResults",
         {
             "Action": contract.COLLECT_BATCH_ACTION,
             "Plan.$": "$.plan",
-            "Shards.$": "$.shards",
+            "Shards.$": "$.split.value.shards",
         },
         "$.collected",
     )
