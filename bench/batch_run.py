@@ -188,7 +188,6 @@ def run_bench(
     in_flight: int,
     files: int,
     timeout: float,
-    polls_before_end: int = 0,
 ) -> Any:
     from tests.bedrock_fake import FakeBedrock
     from tests.sfn_support import REGION, definition_of, interpreter, machine_name_of
@@ -206,7 +205,6 @@ def run_bench(
     shards = math.ceil(records / max_records)
     per_shard = math.ceil(records / shards)
     bedrock = FakeBedrock(
-        polls_before_end=polls_before_end,
         records_per_shard={i + 1: min(per_shard, records - i * per_shard) for i in range(shards)},
     )
     wrapped = Handler()
@@ -270,7 +268,6 @@ def run_bench(
         "max_records_per_job": max_records,
         "max_jobs_in_flight": in_flight,
         "files": files,
-        "polls_before_end": polls_before_end,
         "input_bytes": sum(len(batch_split.record(n)) for n in range(records)),
         "synth_seconds": round(synth_seconds, 1),
         "generate_seconds": round(generate_seconds, 1),
@@ -338,8 +335,8 @@ def write(results: dict[str, Any], out: Path) -> None:
         f"started by hand with their URIs; `BatchLimits(min_records_per_job="
         f"{min(100, r['max_records_per_job'])}, "
         f"max_records_per_job={r['max_records_per_job']:,})`, "
-        f"`max_jobs_in_flight={r['max_jobs_in_flight']}`, every Bedrock job completing after "
-        f"{r['polls_before_end']} InProgress status reads.",
+        f"`max_jobs_in_flight={r['max_jobs_in_flight']}`, every Bedrock job completing at its "
+        "first status read.",
         "",
         "| measure | value |",
         "| --- | ---: |",
@@ -408,10 +405,11 @@ def write(results: dict[str, Any], out: Path) -> None:
         "stored input: an upper bound. The split runs on this machine's CPU, not a 256 MB "
         "Lambda's share of one (bench/batch-split.md simulates that: still one invocation). "
         "Jobs in flight are Bedrock's (created, not yet seen ended); Bedrock's own run time is "
-        "not simulated (a job ends after the InProgress status reads above, one a second), so "
-        "the wall time is the workflow's overhead in the simulator, not a time on AWS, and the "
-        "trackers' transitions are those of jobs that end that soon: a longer job adds the "
-        "states of each further poll (`--polls-before-end` measures them).",
+        "not simulated (every job ends at its first status read), so the wall time is the "
+        "workflow's overhead in the simulator, not a time on AWS, and the trackers' transitions "
+        "are those of jobs that end that soon: a longer job adds the states of each further "
+        "fallback poll of its tracker (with Bedrock's end events on, one every 35 minutes by "
+        "default, bench/polling-results.md).",
         "",
         f"Machine: {r['machine']}.",
     ]
@@ -426,13 +424,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--in-flight", type=int, default=10)
     parser.add_argument("--files", type=int, default=4)
     parser.add_argument("--timeout", type=float, default=3600.0)
-    parser.add_argument(
-        "--polls-before-end",
-        type=int,
-        default=0,
-        help="status reads a Bedrock job answers InProgress before it ends (the tracker polls "
-        "every second)",
-    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench")
     args = parser.parse_args(argv)
     results = run_bench(
@@ -441,7 +432,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         args.in_flight,
         args.files,
         args.timeout,
-        args.polls_before_end,
     )
     args.out.mkdir(parents=True, exist_ok=True)
     write(results, args.out)
