@@ -322,7 +322,7 @@ def test_contract_names_match_the_handler() -> None:
     assert contract.PREPARE_BATCH_ACTION == batch_input.PREPARE_ACTION
     assert contract.SPLIT_BATCH_ACTION == batch_input.SPLIT_ACTION
     assert contract.COLLECT_BATCH_ACTION == batch_input.COLLECT_ACTION
-    assert contract.BATCH_INPUT_ERROR == batch_input.BatchInputError.__name__
+    assert batch_input.BatchInputError.__name__ == contract.BATCH_INPUT_ERROR
 
 
 def test_bedrock_end_event_before_the_fallback_poll_ends_the_shard(machines: Machines) -> None:
