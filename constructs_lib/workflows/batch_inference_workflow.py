@@ -43,8 +43,9 @@ MAX_JOBS_IN_FLIGHT = 40
 #: https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html, "Maximum input or
 #: output size for a task, state, or execution"). 500 shards of 50,000 records: 25 million.
 MAX_SHARDS = 500
-#: A run's limit: a job may take 168 hours ("timeoutDurationInHours", 24-168), plus the split.
-RUN_TIMEOUT = Duration.days(8)
+#: A job may take up to 168 hours ("timeoutDurationInHours", 24-168); a run's default limit is
+#: every attempt of a shard at that length, plus a day for the split, the waits and the results.
+MAX_JOB_HOURS = 168
 #: How long a create refused for quota keeps waiting for room.
 QUOTA_WAIT = Duration.hours(6)
 
@@ -96,7 +97,7 @@ class BatchInferenceWorkflow(Construct):
         tags: Mapping[str, str] | None = None,
         event_bus: events.IEventBus | None = None,
         state_machine_name: str | None = None,
-        timeout: Duration = RUN_TIMEOUT,
+        timeout: Duration | None = None,
         quota_wait: Duration = QUOTA_WAIT,
         stack_outputs: bool = True,
     ) -> None:
@@ -142,7 +143,8 @@ class BatchInferenceWorkflow(Construct):
         :param state_machine_name:
             Default: derived from the construct path.
         :param timeout:
-            a run's limit. Default: 8 days (a job may take 168 hours).
+            a run's limit. Default: ``max_attempts`` jobs of ``timeout_duration_in_hours``
+            (168 when not given) one after the other, plus a day.
         :param quota_wait:
             how long a create refused for quota keeps waiting. Default: 6 hours.
         :param stack_outputs:
@@ -247,7 +249,8 @@ class BatchInferenceWorkflow(Construct):
                 max_jobs_in_flight=max_jobs_in_flight,
                 max_attempts=max_attempts,
             ),
-            timeout=timeout,
+            timeout=timeout
+            or Duration.hours(max_attempts * (timeout_duration_in_hours or MAX_JOB_HOURS) + 24),
             logs_key=provider.logs_key,
             role_description="Batch inference workflow: splits, runs and tracks Bedrock jobs",
         )
