@@ -79,9 +79,20 @@ _BOM = b"\xef\xbb\xbf"
 RemainingMs = Callable[[], int]
 
 
+#: Longest message a refusal carries: Step Functions keeps at most 32,768 characters of an
+#: error's cause, and the state machine parses the cause as JSON ("Step Functions service
+#: quotas", https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
+MAX_MESSAGE = 4000
+
+
 class BatchInputError(Exception):
     """The run's input or its files break the workflow's rules (the Step Functions error name
-    the batch state machine catches)."""
+    the batch state machine catches); the message is cut to ``MAX_MESSAGE`` characters."""
+
+    def __init__(self, message: str) -> None:
+        if len(message) > MAX_MESSAGE:
+            message = message[: MAX_MESSAGE - 20] + " [... cut]"
+        super().__init__(message)
 
 
 # ------------------------------------------------------------------------------------ PREPARE
@@ -97,7 +108,7 @@ def prepare(event: Mapping[str, Any]) -> dict[str, Any]:
     if "inputObject" in given:
         source, inputs = "s3", [_from_input_object(given, settings)]
     elif "inputUris" in given:
-        source, inputs = "manual", _from_input_uris(given)
+        source, inputs = "manual", _from_input_uris(given, settings)
     else:
         raise BatchInputError(
             "the execution input must be {'inputObject': {'bucket': ..., 'key': ...}} (an S3 "
@@ -147,7 +158,7 @@ def _from_input_object(given: Mapping[str, Any], settings: Mapping[str, Any]) ->
     return f"s3://{bucket}/{key}"
 
 
-def _from_input_uris(given: Mapping[str, Any]) -> list[str]:
+def _from_input_uris(given: Mapping[str, Any], settings: Mapping[str, Any]) -> list[str]:
     unknown = sorted(set(given) - {"inputUris"})
     if unknown:
         raise BatchInputError(f"an inputUris input has no other fields; got {unknown}")
@@ -165,6 +176,13 @@ def _from_input_uris(given: Mapping[str, Any]) -> list[str]:
                 f"inputUris[{i}] {uri!r} must end in .jsonl (Amazon Bedrock reads only "
                 ".jsonl files)"
             )
+        elif not uri.startswith(_input_location(settings)):
+            # the stack's one handler may read other workflows' data too: a run reads only
+            # its own workflow's input location
+            problems.append(
+                f"inputUris[{i}] {uri!r} is not under this workflow's input "
+                f"{_input_location(settings)}"
+            )
     seen: set[str] = set()
     for i, uri in enumerate(uris):
         if isinstance(uri, str) and uri in seen:
@@ -173,6 +191,13 @@ def _from_input_uris(given: Mapping[str, Any]) -> list[str]:
     if problems:
         raise BatchInputError(f"{len(problems)} problem(s) in inputUris: " + "; ".join(problems))
     return list(uris)
+
+
+def _input_location(settings: Mapping[str, Any]) -> str:
+    """``s3://<input bucket>/<input prefix>`` (any bucket when the settings name none)."""
+    bucket = settings.get("inputBucket")
+    prefix = str(settings.get("inputPrefix", ""))
+    return f"s3://{bucket}/{prefix}" if bucket else "s3://"
 
 
 def _limits(given: Any) -> dict[str, int]:

@@ -27,6 +27,9 @@ import clients
 from botocore.model import Shape
 
 PREPARE_ACTION = "PrepareAudienceGeneration"
+#: Field of a manual input (not of the API's request) naming the run's Bedrock input: an
+#: ``s3://`` folder (ending in ``/``) or ``.jsonl`` file under the Bedrock step's input prefix.
+BATCH_INPUT_FIELD = "batchInputS3Uri"
 #: Tag put on every job the workflow starts: the execution that started it.
 EXECUTION_TAG = "cleanrooms-ml-cdk:execution"
 _OPERATION = "StartAudienceGenerationJob"
@@ -46,9 +49,14 @@ def prepare(event: Mapping[str, Any]) -> dict[str, Any]:
     execution = str(event.get("ExecutionName", ""))
     if not isinstance(given, Mapping):
         raise WorkflowInputError(f"the execution input must be a JSON object, got {given!r}")
+    batch = settings.get("batch")
     if "seedObject" in given:
         source, request = "s3", _from_seed_object(given, settings, execution)
+        batch_input = _batch_input_of_seed(given, settings) if batch else None
     else:
+        given = dict(given)
+        batch_input = given.pop(BATCH_INPUT_FIELD, None)
+        _check_batch_input(batch_input, batch)
         source, request = "manual", _from_cli_input(given, settings, execution)
     model = clients.service_model("cleanroomsml")
     shape = model.operation_model(_OPERATION).input_shape
@@ -72,9 +80,8 @@ def prepare(event: Mapping[str, Any]) -> dict[str, Any]:
         "request": to_pascal(shape, request),
         "exports": [to_pascal(export_shape, export) for export in exports],
     }
-    batch = settings.get("batch")
     if batch:
-        answer["batch"] = _batch(batch, name, execution)
+        answer["batch"] = _batch(batch, name, execution, batch_input)
     return answer
 
 
@@ -213,8 +220,41 @@ def _export(job_name: str, size: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _batch(batch: Mapping[str, Any], job_name: str, execution: str) -> dict[str, Any]:
-    """The Bedrock job's per-run fields: a valid job name, an idempotency token, its output."""
+def _batch_input_of_seed(given: Mapping[str, Any], settings: Mapping[str, Any]) -> str | None:
+    """The Bedrock input of a seed file's run: the folder named like the seed file, under the
+    Bedrock step's input prefix (``seeds/2026/w48.jsonl`` -> ``<input prefix>2026/w48/``)."""
+    prefix = settings["batch"].get("inputS3Uri")
+    if not prefix:
+        return None  # settings of a definition deployed before per-run inputs
+    key = str(given["seedObject"]["key"])
+    relative = key[len(str(settings.get("seedPrefix", ""))) :].removesuffix(".jsonl")
+    return f"{prefix}{relative}/"
+
+
+def _check_batch_input(uri: Any, batch: Mapping[str, Any] | None) -> None:
+    if uri is None:
+        return
+    if not batch:
+        raise WorkflowInputError(
+            f"{BATCH_INPUT_FIELD} is given but this workflow has no Bedrock step; leave it out"
+        )
+    prefix = str(batch.get("inputS3Uri", ""))
+    if (
+        not isinstance(uri, str)
+        or not uri.startswith(prefix)
+        or not (uri.endswith("/") or uri.endswith(".jsonl"))
+    ):
+        raise WorkflowInputError(
+            f"{BATCH_INPUT_FIELD} {uri!r} must be a folder (ending in '/') or a .jsonl file "
+            f"under the Bedrock step's input, {prefix}"
+        )
+
+
+def _batch(
+    batch: Mapping[str, Any], job_name: str, execution: str, input_uri: str | None
+) -> dict[str, Any]:
+    """The Bedrock job's per-run fields: a valid job name, an idempotency token, its input (the
+    run's own, else the step's whole input prefix) and its output."""
     safe = re.sub(r"[^a-zA-Z0-9+.-]+", "-", job_name).strip("-+.") or "audience"
     token = hashlib.sha256(f"{execution}/batch".encode()).hexdigest()
     output = str(batch.get("outputS3Uri", "")).rstrip("/")
@@ -222,6 +262,7 @@ def _batch(batch: Mapping[str, Any], job_name: str, execution: str) -> dict[str,
         "JobName": f"{safe[:57]}-batch",
         "ClientRequestToken": token,
         "OutputS3Uri": f"{output}/{job_name}/",
+        "InputS3Uri": input_uri or str(batch.get("inputS3Uri", "")),
     }
 
 

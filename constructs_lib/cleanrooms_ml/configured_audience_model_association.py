@@ -127,7 +127,7 @@ class ConfiguredAudienceModelAssociation(Construct):
             service=SERVICE,
         )
         check_tags(self, tags, _OPERATION, service=SERVICE)
-        self._allow_handler(membership_identifier, manage_resource_policies)
+        self._allow_handler(membership_identifier)
         self.resource = new_custom_resource(
             self,
             resource_type=contract.CONFIGURED_AUDIENCE_MODEL_ASSOCIATION,
@@ -164,14 +164,15 @@ class ConfiguredAudienceModelAssociation(Construct):
         """The ARN of the collaboration the membership belongs to."""
         return self.resource.get_att_string("CollaborationArn")
 
-    def _allow_handler(self, membership: str, manage_policies: bool) -> None:
+    def _allow_handler(self, membership: str) -> None:
         """What the Service Authorization Reference requires for the handler's calls
         (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscleanrooms.html):
         CreateConfiguredAudienceModelAssociation and ListConfiguredAudienceModelAssociations on
         the membership and the association, the other association calls and tagging on the
         association; the create's dependent actions cleanrooms-ml:GetConfiguredAudienceModel,
         Get/PutConfiguredAudienceModelPolicy and the delete's DeleteConfiguredAudienceModelPolicy
-        on the configured model (the policy ones only when Clean Rooms manages the policy)."""
+        on the configured model (the policy ones always: an association Clean Rooms managed may be
+        deleted after a replacement that does not)."""
         provider = CustomResourceProvider.of(self)
         stack = Stack.of(self)
         membership_arn = stack.format_arn(
@@ -201,13 +202,15 @@ class ConfiguredAudienceModelAssociation(Construct):
             [associations],
             wildcard_reason=_ASSOCIATION_IDS,
         )
-        model_actions = ["GetConfiguredAudienceModel"]
-        if manage_policies:
-            model_actions += [
-                "GetConfiguredAudienceModelPolicy",
-                "PutConfiguredAudienceModelPolicy",
-                "DeleteConfiguredAudienceModelPolicy",
-            ]
+        # Always, whatever manage_policies is now: deleting the association a replacement leaves
+        # (one that Clean Rooms managed) needs them, and CloudFormation deletes it after the
+        # policy of the new version is in place.
+        model_actions = [
+            "GetConfiguredAudienceModel",
+            "GetConfiguredAudienceModelPolicy",
+            "PutConfiguredAudienceModelPolicy",
+            "DeleteConfiguredAudienceModelPolicy",
+        ]
         # This account's configured models (configured-audience-model/*): the model's own ARN
         # would make the handler's policy wait for the model, which waits for the policy.
         allow_handler(self, model_actions, ["configured-audience-model"], taggable=False)

@@ -38,14 +38,17 @@ DEFAULT_MAX_ATTEMPTS = 3
 #: Step Functions' Map runs at most 40 iterations at once in practice for inline Maps; the
 #: library caps the prop there so the figure it promises is one Step Functions keeps.
 MAX_JOBS_IN_FLIGHT = 40
-#: Shards of one run: their list (about 300 bytes a shard once run) stays in the execution's
-#: state, which Step Functions limits to 256 KiB ("Step Functions service quotas",
-#: https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html, "Maximum input or
-#: output size for a task, state, or execution"). 500 shards of 50,000 records: 25 million.
-MAX_SHARDS = 500
-#: A job may take up to 168 hours ("timeoutDurationInHours", 24-168); a run's default limit is
-#: every attempt of a shard at that length, plus a day for the split, the waits and the results.
-MAX_JOB_HOURS = 168
+#: Shards of one run: their list (about 420 bytes a shard once run) stays in the execution's
+#: state, which Step Functions limits to 256 KiB, and each shard adds about 15 events (70 when
+#: every attempt fails) to the execution's history, limited to 25,000 events ("Step Functions
+#: service quotas", https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
+#: 300 shards of 50,000 records: 15 million records a run.
+MAX_SHARDS = 300
+#: A run's default limit: Step Functions' longest (a year). Shards run in waves of
+#: ``max_jobs_in_flight``, each job may take up to 168 hours and be retried, so no shorter figure
+#: fits every run; every job is bounded by its own timeout and its tracker, and starts waiting
+#: for quota by ``quota_wait``.
+RUN_TIMEOUT = Duration.days(365)
 #: How long a create refused for quota keeps waiting for room.
 QUOTA_WAIT = Duration.hours(6)
 
@@ -143,8 +146,9 @@ class BatchInferenceWorkflow(Construct):
         :param state_machine_name:
             Default: derived from the construct path.
         :param timeout:
-            a run's limit. Default: ``max_attempts`` jobs of ``timeout_duration_in_hours``
-            (168 when not given) one after the other, plus a day.
+            a run's limit. Default: a year, Step Functions' longest (shards run in waves of
+            ``max_jobs_in_flight``, each job up to 168 hours and retried; each job is bounded by
+            its own timeout).
         :param quota_wait:
             how long a create refused for quota keeps waiting. Default: 6 hours.
         :param stack_outputs:
@@ -249,8 +253,7 @@ class BatchInferenceWorkflow(Construct):
                 max_jobs_in_flight=max_jobs_in_flight,
                 max_attempts=max_attempts,
             ),
-            timeout=timeout
-            or Duration.hours(max_attempts * (timeout_duration_in_hours or MAX_JOB_HOURS) + 24),
+            timeout=timeout or RUN_TIMEOUT,
             logs_key=provider.logs_key,
             role_description="Batch inference workflow: splits, runs and tracks Bedrock jobs",
         )

@@ -62,7 +62,9 @@ class BatchInferenceStep:
         ARN).
     :param input_s3_uri:
         ``s3://bucket/prefix/`` of the JSONL model inputs (Bedrock's record
-        format, ``{"recordId", "modelInput"}``).
+        format, ``{"recordId", "modelInput"}``). Each run reads its own part: a seed file
+        ``<seed prefix><path>.jsonl`` the folder ``<input_s3_uri><path>/``; a manual run the
+        ``batchInputS3Uri`` of its input (a folder or ``.jsonl`` file under this), else all of it.
     :param output_s3_uri:
         ``s3://bucket/prefix/``; each run writes under ``<job name>/``.
     :param output_encryption_key:
@@ -375,5 +377,8 @@ def input_check_settings(
     if tags:
         settings["tags"] = dict(tags)
     if batch_inference is not None:
-        settings["batch"] = {"outputS3Uri": batch_inference.output_s3_uri}
+        settings["batch"] = {
+            "outputS3Uri": batch_inference.output_s3_uri,
+            "inputS3Uri": batch_inference.input_s3_uri,
+        }
     return settings

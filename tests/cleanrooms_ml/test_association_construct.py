@@ -122,7 +122,11 @@ def _logical_id(raw: dict[str, Any], resource_type: str) -> str:
     return found
 
 
-def test_without_managed_policies_the_handler_gets_no_policy_actions(tmp_path: Path) -> None:
+def test_without_managed_policies_the_handler_may_still_delete_a_managed_one(
+    tmp_path: Path,
+) -> None:
+    # GIVEN an association whose policy the model owner manages (perhaps replacing one that
+    # Clean Rooms managed: CloudFormation deletes the old one after the update)
     def build(stack: cdk.Stack) -> None:
         ConfiguredAudienceModelAssociation(
             stack,
@@ -139,7 +143,10 @@ def test_without_managed_policies_the_handler_gets_no_policy_actions(tmp_path: P
     assert request["manageResourcePolicies"] is False
     assert request["configuredAudienceModelAssociationName"] == "partner-lookalikes"
     actions = str(_handler_statements(synthesized.raw))
-    assert "ConfiguredAudienceModelPolicy" not in actions
+    # THEN the handler keeps the policy actions the old association's delete needs ("Setting this
+    # to TRUE requires you to have permissions to create, update, and delete the resource policy
+    # [...] when you call the DeleteConfiguredAudienceModelAssociation resource")
+    assert "cleanrooms-ml:DeleteConfiguredAudienceModelPolicy" in actions
     # AND the membership's associations only: the membership ARN and the ones inside it
     assert f"membership/{MEMBERSHIP}/configuredaudiencemodelassociation/*" in actions
 

@@ -141,8 +141,8 @@ def test_an_s3_notification_becomes_a_plan(s3: Any) -> None:
 
 
 def test_a_list_of_uris_becomes_a_plan(s3: Any) -> None:
-    # GIVEN two URIs in any bucket
-    uris = ["s3://other-bucket/a.jsonl", f"s3://{BUCKET}/x/b.jsonl"]
+    # GIVEN two URIs under the workflow's input location
+    uris = [f"s3://{BUCKET}/batch-input/a.jsonl", f"s3://{BUCKET}/batch-input/x/b.jsonl"]
     # WHEN the workflow prepares the run
     plan = _prepare({"inputUris": uris})
     # THEN they are the inputs, in order, and the same execution gets the same run id
@@ -165,8 +165,13 @@ def test_a_list_of_uris_becomes_a_plan(s3: Any) -> None:
         ({"inputUris": ["https://b/a.jsonl"]}, "must be an S3 URI"),
         ({"inputUris": ["s3://team-batch/a.csv"]}, "must end in .jsonl"),
         (
-            {"inputUris": ["s3://team-batch/a.jsonl"] * 2},
-            "inputUris[1] 's3://team-batch/a.jsonl' is a duplicate",
+            {"inputUris": ["s3://other-bucket/batch-input/a.jsonl"]},
+            f"is not under this workflow's input s3://{BUCKET}/batch-input/",
+        ),
+        ({"inputUris": [f"s3://{BUCKET}/elsewhere/a.jsonl"]}, "is not under this workflow's"),
+        (
+            {"inputUris": [f"s3://{BUCKET}/batch-input/a.jsonl"] * 2},
+            f"inputUris[1] 's3://{BUCKET}/batch-input/a.jsonl' is a duplicate",
         ),
         ({"inputUris": ["s3://team-batch/a.jsonl"], "limit": 3}, "no other fields"),
         ({"files": ["s3://team-batch/a.jsonl"]}, "inputUris"),
@@ -185,7 +190,7 @@ def test_fails_if_the_settings_limits_are_not_positive_integers(s3: Any) -> None
     settings = {**SETTINGS, "limits": {**SETTINGS["limits"], "maxRecordsPerJob": "4"}}
     # WHEN prepared  THEN the field and the value are named
     with pytest.raises(BatchInputError, match=r"limits.maxRecordsPerJob .* got '4'"):
-        _prepare({"inputUris": [f"s3://{BUCKET}/a.jsonl"]}, settings)
+        _prepare({"inputUris": [f"s3://{BUCKET}/batch-input/a.jsonl"]}, settings)
 
 
 # -------------------------------------------------------------------------------------- split
@@ -195,7 +200,7 @@ def test_split_writes_the_expected_shards_and_keeps_every_line_once_in_order(s3:
     # GIVEN 10 records, every other one with its own recordId, and a blank line
     lines = [_record(n, f"own{n}" if n % 2 else None) for n in range(10)]
     data = b"\n".join(lines[:5]) + b"\n\n" + b"\n".join(lines[5:]) + b"\n"
-    plan = _prepare({"inputUris": [_put(s3, "in/a.jsonl", data)]})
+    plan = _prepare({"inputUris": [_put(s3, "batch-input/a.jsonl", data)]})
     # WHEN split with at most 4 records per shard
     answer = _split(plan)
     # THEN ceil(10/4) = 3 shards of 4, 3, 3 records (sizes differ by at most one)
@@ -219,7 +224,7 @@ def test_split_writes_the_expected_shards_and_keeps_every_line_once_in_order(s3:
 def test_a_line_without_a_record_id_keeps_its_bytes_after_the_new_id(s3: Any) -> None:
     # GIVEN a line with spacing and unicode as the user wrote it
     line = '{ "modelInput" : {"text": "caf\\u00e9 ☕", "n": 1.50} }'
-    plan = _prepare({"inputUris": [_put(s3, "in/a.jsonl", ((line + "\n") * 3).encode())]})
+    plan = _prepare({"inputUris": [_put(s3, "batch-input/a.jsonl", ((line + "\n") * 3).encode())]})
     # WHEN split
     shards = _split(plan)["shards"]
     # THEN the output line is the input line with the recordId put first
@@ -235,7 +240,8 @@ def test_shards_close_early_at_the_byte_limit(s3: Any) -> None:
     size = len(lines[0]) + 1
     limits = {**SETTINGS["limits"], "maxBytesPerFile": 2 * size + 5, "minRecordsPerJob": 1}
     plan = _prepare(
-        {"inputUris": [_put(s3, "in/a.jsonl", b"\n".join(lines))]}, {**SETTINGS, "limits": limits}
+        {"inputUris": [_put(s3, "batch-input/a.jsonl", b"\n".join(lines))]},
+        {**SETTINGS, "limits": limits},
     )
     # WHEN split
     answer = _split(plan)
@@ -249,7 +255,14 @@ def test_crlf_blank_lines_and_several_inputs(s3: Any) -> None:
     # GIVEN one CRLF file with blank and whitespace-only lines, and a second LF file
     first = b"\r\n" + _record(0) + b"\r\n  \r\n" + _record(1) + b"\r\n\r\n"
     second = _record(2) + b"\n" + _record(3, "mine") + b"\n" + _record(4)
-    plan = _prepare({"inputUris": [_put(s3, "in/a.jsonl", first), _put(s3, "in/b.jsonl", second)]})
+    plan = _prepare(
+        {
+            "inputUris": [
+                _put(s3, "batch-input/a.jsonl", first),
+                _put(s3, "batch-input/b.jsonl", second),
+            ]
+        }
+    )
     # WHEN split
     answer = _split(plan)
     # THEN 5 records (blank lines are not records), ids from each file's own line numbers
@@ -268,7 +281,9 @@ def test_crlf_blank_lines_and_several_inputs(s3: Any) -> None:
 def test_resuming_after_the_deadline_writes_the_same_shards_as_one_run(s3: Any) -> None:
     # GIVEN 3 inputs of 9 records
     uris = [
-        _put(s3, f"in/{i}.jsonl", b"\n".join(_record(i * 10 + n) for n in range(9)) + b"\n")
+        _put(
+            s3, f"batch-input/{i}.jsonl", b"\n".join(_record(i * 10 + n) for n in range(9)) + b"\n"
+        )
         for i in range(3)
     ]
     plan = _prepare({"inputUris": uris})
@@ -289,7 +304,7 @@ def test_resuming_after_the_deadline_writes_the_same_shards_as_one_run(s3: Any) 
 def test_count_stops_anywhere_and_resumes(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN 10 records and a clock looked at after every counted record
     monkeypatch.setattr(batch_input, "COUNT_CHECK_EVERY", 1)
-    uri = _put(s3, "in/a.jsonl", b"\n".join(_record(n) for n in range(10)))
+    uri = _put(s3, "batch-input/a.jsonl", b"\n".join(_record(n) for n in range(10)))
     plan = _prepare({"inputUris": [uri]})
     # WHEN the Lambda is late from the start
     late = Clock(start=0, step=0)
@@ -310,8 +325,8 @@ def test_count_resumed_after_every_record_and_at_the_end_of_each_file(
     # GIVEN two files (one ending in a newline, one not) and a Lambda always out of time
     monkeypatch.setattr(batch_input, "COUNT_CHECK_EVERY", 1)
     uris = [
-        _put(s3, "in/a.jsonl", b"\n".join(_record(n) for n in range(3)) + b"\n"),
-        _put(s3, "in/b.jsonl", b"\n".join(_record(n) for n in range(3, 6))),
+        _put(s3, "batch-input/a.jsonl", b"\n".join(_record(n) for n in range(3)) + b"\n"),
+        _put(s3, "batch-input/b.jsonl", b"\n".join(_record(n) for n in range(3, 6))),
     ]
     plan = _prepare({"inputUris": uris})
     single = _split(plan)
@@ -326,7 +341,7 @@ def test_count_resumed_after_every_record_and_at_the_end_of_each_file(
 
 def test_too_few_records_write_nothing(s3: Any) -> None:
     # GIVEN 1 record (and a blank line) where a job needs at least 2
-    plan = _prepare({"inputUris": [_put(s3, "in/a.jsonl", _record(0) + b"\n\n")]})
+    plan = _prepare({"inputUris": [_put(s3, "batch-input/a.jsonl", _record(0) + b"\n\n")]})
     # WHEN split
     answer = _split(plan)
     # THEN the answer says so and no shard was written
@@ -345,7 +360,7 @@ def test_fails_if_a_shard_would_hold_fewer_than_the_minimum(s3: Any) -> None:
     # GIVEN 5 records, at most 4 and at least 3 per shard
     settings = {**SETTINGS, "limits": {**SETTINGS["limits"], "minRecordsPerJob": 3}}
     data = b"\n".join(_record(n) for n in range(5))
-    plan = _prepare({"inputUris": [_put(s3, "in/a.jsonl", data)]}, settings)
+    plan = _prepare({"inputUris": [_put(s3, "batch-input/a.jsonl", data)]}, settings)
     # WHEN split  THEN 2 shards of 3 and 2 records are refused before anything is written
     with pytest.raises(BatchInputError, match=r"5 records .* 2 shards give as few as 2 records"):
         _split(plan)
@@ -355,7 +370,7 @@ def test_fails_if_a_shard_would_hold_fewer_than_the_minimum(s3: Any) -> None:
 def test_fails_if_the_shards_needed_exceed_max_shards(s3: Any) -> None:
     # GIVEN 45 records, at most 4 per shard and 10 shards
     plan = _prepare(
-        {"inputUris": [_put(s3, "in/a.jsonl", b"\n".join(_record(n) for n in range(45)))]}
+        {"inputUris": [_put(s3, "batch-input/a.jsonl", b"\n".join(_record(n) for n in range(45)))]}
     )
     # WHEN split  THEN it refuses before writing anything
     with pytest.raises(BatchInputError, match=r"45 records .* need 12 shards .* maxShards 10"):
@@ -375,7 +390,7 @@ def test_fails_if_the_shards_needed_exceed_max_shards(s3: Any) -> None:
 )
 def test_fails_if_a_line_is_not_a_record(s3: Any, line: bytes, words: str) -> None:
     # GIVEN a bad line as line 3 (after a good line and a blank one)
-    uri = _put(s3, "in/bad.jsonl", _record(0) + b"\n\n" + line + b"\n" + _record(1))
+    uri = _put(s3, "batch-input/bad.jsonl", _record(0) + b"\n\n" + line + b"\n" + _record(1))
     plan = _prepare({"inputUris": [uri]})
     # WHEN split  THEN the message names the file, the line and the rule
     with pytest.raises(BatchInputError) as raised:
@@ -386,10 +401,10 @@ def test_fails_if_a_line_is_not_a_record(s3: Any, line: bytes, words: str) -> No
 
 def test_fails_if_an_input_does_not_exist(s3: Any, caplog: pytest.LogCaptureFixture) -> None:
     # GIVEN a plan naming a file that is not there
-    plan = _prepare({"inputUris": [f"s3://{BUCKET}/in/missing.jsonl"]})
+    plan = _prepare({"inputUris": [f"s3://{BUCKET}/batch-input/missing.jsonl"]})
     # WHEN split  THEN the S3 error is a BatchInputError naming the URI, and the handler logs it
     with pytest.raises(
-        BatchInputError, match=r"GetObject on s3://team-batch/in/missing.jsonl .*NoSuchKey"
+        BatchInputError, match=r"GetObject on s3://team-batch/batch-input/missing.jsonl .*NoSuchKey"
     ):
         _split(plan)
     failed = [r for r in caplog.records if r.getMessage() == "event failed"]
@@ -399,12 +414,12 @@ def test_fails_if_an_input_does_not_exist(s3: Any, caplog: pytest.LogCaptureFixt
 
 def test_fails_if_an_input_changes_between_two_calls(s3: Any) -> None:
     # GIVEN a split stopped after its first shard
-    uri = _put(s3, "in/a.jsonl", b"\n".join(_record(n) for n in range(8)))
+    uri = _put(s3, "batch-input/a.jsonl", b"\n".join(_record(n) for n in range(8)))
     plan = _prepare({"inputUris": [uri]})
     first = _split(plan, context=Clock(start=batch_input.RESERVE_MS + 1, step=1))
     assert first["done"] is False
     # WHEN the file is replaced before the next call
-    _put(s3, "in/a.jsonl", b"\n".join(_record(n) for n in range(9)))
+    _put(s3, "batch-input/a.jsonl", b"\n".join(_record(n) for n in range(9)))
     # THEN the split refuses to mix two versions
     with pytest.raises(BatchInputError, match="changed while it was split"):
         _split(plan, first["cursor"], first["shards"])
@@ -427,7 +442,9 @@ def test_a_big_shard_is_a_multipart_upload_of_fixed_size_parts(
             "maxBytesPerJob": 2**30,
         },
     }
-    plan = _prepare({"inputUris": [_put(s3, "in/a.jsonl", (line + b"\n") * count)]}, settings)
+    plan = _prepare(
+        {"inputUris": [_put(s3, "batch-input/a.jsonl", (line + b"\n") * count)]}, settings
+    )
     # WHEN split
     shard = _split(plan)["shards"][0]
     # THEN one object of 3 parts holds every record
@@ -447,7 +464,9 @@ def test_fails_if_writing_a_shard_fails_and_the_upload_is_aborted(
     count = 6 * 1024 * 1024 // len(line)
     settings = {**SETTINGS, "limits": {**SETTINGS["limits"], "maxRecordsPerJob": count}}
     settings["limits"].update(maxBytesPerFile=2**30, maxBytesPerJob=2**30)
-    plan = _prepare({"inputUris": [_put(s3, "in/a.jsonl", (line + b"\n") * count)]}, settings)
+    plan = _prepare(
+        {"inputUris": [_put(s3, "batch-input/a.jsonl", (line + b"\n") * count)]}, settings
+    )
     client = clients.client("s3")
 
     def broken(**_: Any) -> None:
@@ -489,7 +508,7 @@ def _collect(plan: dict[str, Any], shards: list[dict[str, Any]]) -> dict[str, An
 
 def test_collect_all_completed_is_success_and_writes_the_run_manifest(s3: Any) -> None:
     # GIVEN two completed jobs whose manifests count no errors
-    plan = _prepare({"inputUris": [f"s3://{BUCKET}/in/a.jsonl"]})
+    plan = _prepare({"inputUris": [f"s3://{BUCKET}/batch-input/a.jsonl"]})
     _job_manifest(s3, plan, 1, "aaaaaaaaaaaa", successRecordCount=100, errorRecordCount=0)
     _job_manifest(s3, plan, 2, "bbbbbbbbbbbb", successRecordCount=100, errorRecordCount=0)
     shards = [
@@ -520,7 +539,7 @@ def test_collect_all_completed_is_success_and_writes_the_run_manifest(s3: Any) -
 
 def test_collect_with_errors_partial_jobs_and_missing_manifests_warns(s3: Any) -> None:
     # GIVEN a completed job with record errors, a partial one, and a failed one without manifest
-    plan = _prepare({"inputUris": [f"s3://{BUCKET}/in/a.jsonl"]})
+    plan = _prepare({"inputUris": [f"s3://{BUCKET}/batch-input/a.jsonl"]})
     _job_manifest(s3, plan, 1, "aaaaaaaaaaaa", successRecordCount=98, errorRecordCount=2)
     _job_manifest(s3, plan, 2, "bbbbbbbbbbbb", successRecordCount=60, errorRecordCount=0)
     shards = [
@@ -548,7 +567,7 @@ def test_collect_with_errors_partial_jobs_and_missing_manifests_warns(s3: Any) -
 
 def test_collect_with_no_completed_job_fails(s3: Any) -> None:
     # GIVEN only failed and expired jobs, none with a manifest
-    plan = _prepare({"inputUris": [f"s3://{BUCKET}/in/a.jsonl"]})
+    plan = _prepare({"inputUris": [f"s3://{BUCKET}/batch-input/a.jsonl"]})
     shards = [_shard(1, "Failed", "aaaaaaaaaaaa", plan), _shard(2, "Expired", "bbbbbbbbbbbb", plan)]
     # WHEN collected  THEN the run failed and no count is known
     answer = _collect(plan, shards)
@@ -560,3 +579,11 @@ def test_collect_with_no_completed_job_fails(s3: Any) -> None:
         "failed": None,
     }
     assert json.loads(_read(s3, plan["manifestUri"]))["outcome"] == "FAILED"
+
+
+def test_a_long_refusal_is_cut_to_what_step_functions_keeps() -> None:
+    # GIVEN a refusal longer than the state machine can parse back (it reads the cause as JSON)
+    error = BatchInputError("x" * 100_000)
+    # THEN it is cut, and says so
+    assert len(str(error)) <= batch_input.MAX_MESSAGE
+    assert str(error).endswith("[... cut]")

@@ -20,7 +20,10 @@ SETTINGS: dict[str, Any] = {
     "seedBucket": "team-seeds",
     "exportSizes": [{"type": "PERCENTAGE", "value": 10}],
     "tags": {"team": "ads"},
-    "batch": {"outputS3Uri": "s3://team-seeds/batch-output/"},
+    "batch": {
+        "outputS3Uri": "s3://team-seeds/batch-output/",
+        "inputS3Uri": "s3://team-seeds/batch-input/",
+    },
 }
 
 
@@ -55,6 +58,63 @@ def test_seed_file_becomes_a_complete_pascal_case_request() -> None:
     assert plan["batch"]["JobName"] == f"{request['Name']}-batch"
     assert plan["batch"]["OutputS3Uri"] == f"s3://team-seeds/batch-output/{request['Name']}/"
     assert plan["batch"]["ClientRequestToken"].isalnum()
+    # the Bedrock input of a seed file's run: the folder named like the seed file
+    assert plan["batch"]["InputS3Uri"] == "s3://team-seeds/batch-input/2026/w48/"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ({}, "s3://team-seeds/batch-input/"),
+        (
+            {"batchInputS3Uri": "s3://team-seeds/batch-input/campaign-7/"},
+            "s3://team-seeds/batch-input/campaign-7/",
+        ),
+        (
+            {"batchInputS3Uri": "s3://team-seeds/batch-input/prompts.jsonl"},
+            "s3://team-seeds/batch-input/prompts.jsonl",
+        ),
+    ],
+)
+def test_a_manual_run_names_its_bedrock_input(given: dict[str, Any], expected: str) -> None:
+    # GIVEN a manual input with (or without) the run's Bedrock input
+    plan = _prepare(
+        {"seedAudience": {"dataSource": {"s3Uri": "s3://team-seeds/seeds/x.jsonl"}}, **given}
+    )
+    # THEN the Bedrock job reads it (without one: the step's whole input prefix), and the field
+    # is not sent to Clean Rooms ML
+    assert plan["batch"]["InputS3Uri"] == expected
+    assert "BatchInputS3Uri" not in plan["request"]
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["s3://team-seeds/other/x.jsonl", "s3://team-seeds/batch-input/x.csv", 7],
+)
+def test_fails_if_the_bedrock_input_is_outside_the_steps_input(uri: Any) -> None:
+    with pytest.raises(WorkflowInputError, match="under the Bedrock step's input"):
+        _prepare(
+            {
+                "seedAudience": {"dataSource": {"s3Uri": "s3://team-seeds/seeds/x.jsonl"}},
+                "batchInputS3Uri": uri,
+            }
+        )
+
+
+def test_fails_if_a_bedrock_input_is_given_to_a_workflow_without_bedrock() -> None:
+    settings = {k: v for k, v in SETTINGS.items() if k != "batch"}
+    with pytest.raises(WorkflowInputError, match="has no Bedrock step"):
+        handler.on_event(
+            {
+                "Action": workflow_input.PREPARE_ACTION,
+                "Input": {
+                    "seedAudience": {"dataSource": {"s3Uri": "s3://team-seeds/seeds/x.jsonl"}},
+                    "batchInputS3Uri": "s3://team-seeds/batch-input/a/",
+                },
+                "ExecutionName": "run-1",
+                "Settings": settings,
+            }
+        )
 
 
 def test_the_same_execution_gets_the_same_names() -> None:

@@ -473,9 +473,13 @@ class _State:
                 "updateTime": time_now(),
                 "status": "CREATE_IN_PROGRESS",
             }
-        boto3.client("s3", region_name=REGION).put_object(
-            Bucket=bucket, Key="batch-input/prompts.jsonl", Body=b'{"recordId": "r1"}\n'
-        )
+        # each seed-file run's Bedrock input: the folder named like its seed file
+        for folder in ("2026-48/weekly", "2026-49/weekly"):
+            boto3.client("s3", region_name=REGION).put_object(
+                Bucket=bucket,
+                Key=f"batch-input/{folder}/prompts.jsonl",
+                Body=b'{"recordId": "r1"}\n',
+            )
 
     def _start_model_training(self) -> None:
         """The handler's start of the model's tracking, as after ``CreateAudienceModel``."""

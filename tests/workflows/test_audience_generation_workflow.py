@@ -289,7 +289,8 @@ def test_new_seed_file_runs_generation_export_and_batch_inference(full: Machines
             "modelId": "anthropic.claude-3-haiku-20240307-v1:0",
             "inputDataConfig": {
                 "s3InputDataConfig": {
-                    "s3Uri": f"s3://{bucket}/batch-input/",
+                    # the seed file's folder under the step's input (seeds/new.jsonl)
+                    "s3Uri": f"s3://{bucket}/batch-input/new/",
                     "s3InputFormat": "JSONL",
                 }
             },

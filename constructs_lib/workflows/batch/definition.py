@@ -13,7 +13,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from ..._internal import contract
-from ..._internal.state_machines import any_of, publish_event
+from ..._internal.state_machines import any_of, publish_event, retry_with_jitter
 from ..fragments.hand_over import HandOverSeedFile
 from ..props import BatchInferenceStep
 from .shard_run import ShardRun
@@ -84,6 +84,9 @@ def batch_inference_definition(
             result_path=result_path,
             retry_on_service_exceptions=True,
         )
+        # The handler is the stack's one function with a reserved concurrency: a burst of runs
+        # (or a deploy) can take every slot; throttled invocations wait and try again.
+        retry_with_jitter(task, ["Lambda.TooManyRequestsException"], 8)
         return task
 
     def refused(task: tasks.LambdaInvoke, state_id: str, step_name: str) -> None:

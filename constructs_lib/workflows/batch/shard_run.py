@@ -123,7 +123,9 @@ class ShardRun(Fragment):
         ended = sfn.Pass(
             self,
             "ShardEnded",
-            parameters={"status.$": "$.read.status", "message.$": "$.error.Cause"},
+            # the tracker's outcome name: its cause (the whole tracking description) would make
+            # the shard list outgrow the state's 256 KiB
+            parameters={"status.$": "$.read.status", "message.$": "$.error.Error"},
             result_path="$.final",
         )
         again = sfn.Pass(
@@ -177,7 +179,7 @@ def shard_job_parameters(step: BatchInferenceStep) -> dict[str, Any]:
     parameters["ClientRequestToken.$"] = (
         "States.Hash(States.Format('{}/{}/{}', $.plan.runId, $.shard.index, $.attempts), 'SHA-256')"
     )
-    parameters["InputDataConfig"]["S3InputDataConfig"].pop("S3Uri")
+    parameters["InputDataConfig"]["S3InputDataConfig"].pop("S3Uri.$")
     parameters["InputDataConfig"]["S3InputDataConfig"]["S3Uri.$"] = "$.shard.uri"
     output = parameters["OutputDataConfig"]["S3OutputDataConfig"]
     output.pop("S3Uri.$")

@@ -29,7 +29,8 @@ class BatchInference(Fragment):
     failed job ends the run (through ``publish``) with the tracker's outcome, step ``batch``.
 
     Expects in the state: ``$.plan.batch`` (``JobName``, ``ClientRequestToken``,
-    ``OutputS3Uri``: the input check derives them from the generation job). Leaves:
+    ``OutputS3Uri``, ``InputS3Uri``: the input check derives them from the generation job and
+    the run's input). Leaves:
     ``$.batch.arn`` and ``$.batch.tracking`` (``status``, ``trackedBy``).
     """
 
@@ -105,7 +106,8 @@ def job_parameters(step: BatchInferenceStep) -> dict[str, Any]:
         "ModelId": step.model_id,
         "InputDataConfig": {
             "S3InputDataConfig": {
-                "S3Uri": step.input_s3_uri,
+                # the run's own input (a field of the manual input, or the seed file's folder)
+                "S3Uri.$": "$.plan.batch.InputS3Uri",
                 "S3InputFormat": step.input_format.value,
             }
         },
