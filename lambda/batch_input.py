@@ -355,27 +355,31 @@ def _write(
     answer: Callable[..., dict[str, Any]],
 ) -> dict[str, Any]:
     total = cursor["records"]
-    low, extra = divmod(total, cursor["shardCount"])
+    limits = plan["limits"]
     writer: _ShardWriter | None = None
+    target = 0
     start = {key: cursor[key] for key in ("input", "offset", "line")}
     try:
         for position, raw, size in _records(list(plan["inputs"]), cursor, file_limit):
             if writer is not None and (
-                writer.records >= low + (writer.index <= extra) or writer.bytes + size > file_limit
+                writer.records >= target or writer.bytes + size > file_limit
             ):
-                shards.append(writer.close())
+                shard = writer.close()
                 writer = None
+                shards.append(_at_least_the_minimum(shard, limits))
                 cursor.update(start)
                 cursor["shard"] += 1
                 if late():
                     return answer(False, total)
             if writer is None:
                 writer = _open_shard(plan, cursor["shard"])
+                target = _target(total, shards, cursor["shardCount"], limits)
             writer.write(raw)
             start = position
         if writer is not None:
-            shards.append(writer.close())
+            shard = writer.close()
             writer = None
+            shards.append(_at_least_the_minimum(shard, limits))
     finally:
         if writer is not None:
             writer.abort()
@@ -386,6 +390,28 @@ def _write(
             f"wrote {written} in {len(shards)} shards (maxShards {plan['maxShards']})"
         )
     return answer(True, total)
+
+
+def _target(total: int, shards: list[dict[str, Any]], count: int, limits: Mapping[str, int]) -> int:
+    """Records for the next shard: what is left, dealt evenly over the shards left (at least
+    as many as the record limit needs). After a shard closed early at the byte limit, the rest
+    are re-dealt, so no shard is a small remainder below the minimum."""
+    remaining = total - sum(int(shard["records"]) for shard in shards)
+    left = max(count - len(shards), math.ceil(remaining / limits["maxRecordsPerJob"]), 1)
+    return math.ceil(remaining / left)
+
+
+def _at_least_the_minimum(shard: dict[str, Any], limits: Mapping[str, int]) -> dict[str, Any]:
+    """The written shard; one the byte limit closed below the minimum number of records would
+    be refused by Bedrock, so the run is refused here instead."""
+    if shard["records"] < limits["minRecordsPerJob"]:
+        raise BatchInputError(
+            f"shard {shard['index']} holds {shard['records']} records, fewer than "
+            f"minRecordsPerJob {limits['minRecordsPerJob']}: its records are so large that the "
+            "byte limit closes it first; raise maxBytesPerFile if the quotas allow it, or send "
+            "smaller records"
+        )
+    return shard
 
 
 def _open_shard(plan: Mapping[str, Any], index: int) -> _ShardWriter:

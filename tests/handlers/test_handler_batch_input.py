@@ -587,3 +587,52 @@ def test_a_long_refusal_is_cut_to_what_step_functions_keeps() -> None:
     # THEN it is cut, and says so
     assert len(str(error)) <= batch_input.MAX_MESSAGE
     assert str(error).endswith("[... cut]")
+
+
+def test_after_an_early_close_the_rest_is_dealt_evenly_above_the_minimum(s3: Any) -> None:
+    # GIVEN 20 records, 6 a job at most, 2 at least, and one large record that makes the first
+    # shard close at the byte limit after 4 records (a reviewer's probe found the old dealing
+    # left a last shard of 1)
+    small = [_record(n, f"r{n:02d}") for n in range(20)]
+    size = len(small[0]) + 1
+    big = json.dumps({"recordId": "r04", "modelInput": {"text": "x" * (3 * size)}}).encode()
+    lines = [*small[:4], big, *small[5:]]
+    limits = {
+        "minRecordsPerJob": 2,
+        "maxRecordsPerJob": 6,
+        "maxBytesPerFile": 6 * size,
+        "maxBytesPerJob": 50_000,
+    }
+    plan = _prepare(
+        {"inputUris": [_put(s3, "batch-input/a.jsonl", b"\n".join(lines) + b"\n")]},
+        {**SETTINGS, "limits": limits},
+    )
+    # WHEN split
+    answer = _split(plan)
+    counts = [s["records"] for s in answer["shards"]]
+    # THEN every record is written once, no shard is under the minimum or over the maximum
+    assert sum(counts) == 20
+    assert counts[0] == 4
+    assert all(2 <= c <= 6 for c in counts), counts
+    assert all(s["bytes"] <= limits["maxBytesPerFile"] for s in answer["shards"])
+
+
+def test_fails_if_large_records_leave_a_shard_under_the_minimum(s3: Any) -> None:
+    # GIVEN a large record first, then small ones: COUNT plans 2 shards of 2 (the bytes fit two
+    # files), but the large record and the next small one exceed one file, so the first shard
+    # closes after 1 record, under the minimum of 2
+    small = [_record(n, f"r{n}") for n in range(1, 4)]
+    size = len(small[0]) + 1
+    head = json.dumps({"recordId": "r0", "modelInput": {"text": ""}}).encode()
+    big = json.dumps(
+        {"recordId": "r0", "modelInput": {"text": "x" * (int(2.5 * size) - len(head) - 1)}}
+    ).encode()
+    limits = {**SETTINGS["limits"], "maxBytesPerFile": 3 * size, "minRecordsPerJob": 2}
+    plan = _prepare(
+        {"inputUris": [_put(s3, "batch-input/a.jsonl", b"\n".join([big, *small]) + b"\n")]},
+        {**SETTINGS, "limits": limits},
+    )
+    # WHEN split THEN the run is refused, saying why and what to change
+    with pytest.raises(BatchInputError, match="shard 1 holds 1 records, fewer than") as refused:
+        _split(plan)
+    assert "raise maxBytesPerFile" in str(refused.value)
