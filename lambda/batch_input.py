@@ -31,6 +31,7 @@ import hashlib
 import json
 import math
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -48,8 +49,9 @@ PART_BYTES = 8 * 1024 * 1024
 CHUNK_BYTES = 1024 * 1024
 #: SplitBatchInput stops (and answers a cursor) when the Lambda has less than this left.
 RESERVE_MS = 60_000
-#: How many lines COUNT reads between two looks at the clock.
+#: How many lines, or bytes, COUNT reads between two looks at the clock.
 COUNT_CHECK_EVERY = 4096
+COUNT_CHECK_BYTES = 64 * 1024 * 1024
 #: Our rule, not AWS's (AWS documents no record size in the pages read): a line longer than
 #: this is refused, so that the 256 MB handler never buffers more.
 MAX_LINE_BYTES = 32 * 1024 * 1024
@@ -291,8 +293,9 @@ def split(
     inputs = list(plan["inputs"])
     file_limit = min(limits["maxBytesPerFile"], limits["maxBytesPerJob"])
 
-    def late() -> bool:
-        return clock is not None and clock() < RESERVE_MS
+    def late(extra_ms: float = 0) -> bool:
+        """Less than the reserve (plus ``extra_ms``, the time the next piece may take) left."""
+        return clock is not None and clock() < RESERVE_MS + extra_ms
 
     def answer(done: bool, records: int | None, too_few: bool = False) -> dict[str, Any]:
         return {
@@ -306,12 +309,16 @@ def split(
 
     if cursor["phase"] == "count":
         records = _records(inputs, cursor, file_limit)
+        unchecked = 0
         for seen, (position, _raw, size) in enumerate(records, start=1):
             cursor.update(position)
             cursor["records"] += 1
             cursor["bytes"] += size
-            if seen % COUNT_CHECK_EVERY == 0 and late():
-                return answer(False, None)
+            unchecked += size
+            if seen % COUNT_CHECK_EVERY == 0 or unchecked >= COUNT_CHECK_BYTES:
+                unchecked = 0
+                if late():
+                    return answer(False, None)
         total, volume = cursor["records"], cursor["bytes"]
         if total < limits["minRecordsPerJob"]:
             cursor = {}
@@ -351,13 +358,17 @@ def _write(
     cursor: dict[str, Any],
     shards: list[dict[str, Any]],
     file_limit: int,
-    late: Callable[[], bool],
+    late: Callable[[float], bool],
     answer: Callable[..., dict[str, Any]],
 ) -> dict[str, Any]:
+    """WRITE: the shards, one after the other; before opening the next one, stop if less than
+    the reserve plus twice the longest shard so far is left (a shard is never cut by the
+    Lambda timeout, however large its records)."""
     total = cursor["records"]
     limits = plan["limits"]
     writer: _ShardWriter | None = None
     target = 0
+    opened = longest_ms = 0.0
     start = {key: cursor[key] for key in ("input", "offset", "line")}
     try:
         for position, raw, size in _records(list(plan["inputs"]), cursor, file_limit):
@@ -367,11 +378,13 @@ def _write(
                 shard = writer.close()
                 writer = None
                 shards.append(_at_least_the_minimum(shard, limits))
+                longest_ms = max(longest_ms, (time.monotonic() - opened) * 1000)
                 cursor.update(start)
                 cursor["shard"] += 1
-                if late():
+                if late(2 * longest_ms):
                     return answer(False, total)
             if writer is None:
+                opened = time.monotonic()
                 writer = _open_shard(plan, cursor["shard"])
                 target = _target(total, shards, cursor["shardCount"], limits)
             writer.write(raw)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import batch_input
@@ -636,3 +637,21 @@ def test_fails_if_large_records_leave_a_shard_under_the_minimum(s3: Any) -> None
     with pytest.raises(BatchInputError, match="shard 1 holds 1 records, fewer than") as refused:
         _split(plan)
     assert "raise maxBytesPerFile" in str(refused.value)
+
+
+def test_a_slow_shard_keeps_time_for_the_next_one(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN 12 records (3 shards) and a handler with 1.5 s more than the reserve left, where
+    # writing a shard takes 1 s (the clock advances 1 s at each reading)
+    plan = _prepare(
+        {"inputUris": [_put(s3, "batch-input/a.jsonl", b"\n".join(_record(n) for n in range(12)))]}
+    )
+    ticks = iter(range(1_000_000))
+    monkeypatch.setattr(batch_input.time, "monotonic", lambda: float(next(ticks)))
+    context = SimpleNamespace(get_remaining_time_in_millis=lambda: batch_input.RESERVE_MS + 1500)
+    # WHEN COUNT is done and WRITE begins
+    answer = _split(plan, context=context)
+    while answer["cursor"] and answer["cursor"]["phase"] == "count":
+        answer = _split(plan, answer["cursor"], answer["shards"], context)
+    # THEN after one shard it stops: twice the slowest shard (2 s) is more than is left
+    assert not answer["done"]
+    assert len(answer["shards"]) == 1
