@@ -55,10 +55,15 @@ class FakeBedrock:
     polls_before_end: int = 0
     #: shard index -> error code of the reads of its job once the job has ended
     read_faults: dict[int, str] = field(default_factory=dict)
+    #: shard index -> error codes of the first reads of its job, in order
+    first_read_faults: dict[int, list[str]] = field(default_factory=dict)
+    #: the error code StopModelInvocationJob answers (a job that ended meanwhile), if any
+    stop_fault: str | None = None
     records_per_shard: dict[int, int] = field(default_factory=dict)
     jobs: dict[str, Job] = field(default_factory=dict)
     by_token: dict[str, str] = field(default_factory=dict)
     creates: int = 0
+    stopped: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
@@ -86,6 +91,8 @@ class FakeBedrock:
                 status, body, error = self._create(json.loads(params["body"] or b"{}"))
             elif model.name == "GetModelInvocationJob":
                 status, body, error = self._get(params["url_path"].rsplit("/", 1)[1])
+            elif model.name == "StopModelInvocationJob":
+                status, body, error = self._stop(params["url_path"].rsplit("/", 2)[1])
             else:
                 status, body, error = (
                     400,
@@ -137,6 +144,10 @@ class FakeBedrock:
     def _get(self, identifier: str) -> tuple[int, dict[str, Any], str | None]:
         job_id = identifier.rsplit("%2F", 1)[-1].rsplit("/", 1)[-1]
         job = self.jobs[job_id]
+        faults = self.first_read_faults.get(job.shard)
+        if faults:
+            code = faults.pop(0)
+            return 403 if code == "AccessDeniedException" else 400, {"message": code}, code
         if job.reported and job.shard in self.read_faults:
             code = self.read_faults[job.shard]
             return 403 if code == "AccessDeniedException" else 400, {"message": code}, code
@@ -159,6 +170,17 @@ class FakeBedrock:
         if status in ("Failed", "Expired"):
             answer["message"] = f"scripted {status}"
         return 200, answer, None
+
+    def _stop(self, identifier: str) -> tuple[int, dict[str, Any], str | None]:
+        job = self.jobs[identifier.rsplit("%2F", 1)[-1].rsplit("/", 1)[-1]]
+        if self.stop_fault:
+            return 400, {"message": "the job ended meanwhile"}, self.stop_fault
+        self.stopped.append(job.arn)
+        if not job.reported:
+            job.reported = True
+            self.in_flight -= 1
+        job.final = "Stopped"
+        return 200, {}, None
 
     def _write_manifest(self, job: Job) -> None:
         if job.final not in ("Completed", "PartiallyCompleted"):

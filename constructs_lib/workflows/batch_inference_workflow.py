@@ -316,7 +316,7 @@ class BatchInferenceWorkflow(Construct):
             service="bedrock", resource="model-invocation-job", resource_name="*"
         )
         permissions.allow(
-            ["bedrock:GetModelInvocationJob"],
+            ["bedrock:GetModelInvocationJob", "bedrock:StopModelInvocationJob"],
             [jobs],
             wildcard_reason="Bedrock job ids are assigned when a run starts them.",
         )

@@ -366,3 +366,34 @@ def test_bedrock_end_event_before_the_fallback_poll_ends_the_shard(machines: Mac
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     assert "ReadShardStatus" in result.entered
     assert _events(result)[0]["detail"]["outcome"] == "SUCCEEDED"
+
+
+def test_a_shard_whose_tracking_ends_while_its_job_runs_stops_the_job(machines: Machines) -> None:
+    # GIVEN a one-shard run whose tracking fails (its first status read is refused) while Bedrock
+    # still reports the job running at the shard's own read (as when the tracker times out)
+    bedrock = FakeBedrock(polls_before_end=5, first_read_faults={1: ["AccessDeniedException"]})
+    with _running(machines, bedrock) as run:
+        uri = _put(machines, "batch-input/stuck.jsonl", _records(50))
+        result = run(machines.workflow, {"inputUris": [uri]}, "stuck-1", machines.workflow_name)
+    # THEN the shard stopped its job (its slot is free for real) and ended with the status read
+    [job] = bedrock.jobs.values()
+    assert bedrock.stopped == [job.arn]
+    assert "StopShardJob" in result.entered
+    assert result.status == "FAILED"  # the only shard did not complete
+    assert _events(result)[0]["detail"]["result"]["byStatus"] == {"InProgress": 1}
+
+
+def test_a_job_that_ended_before_its_stop_still_ends_the_shard(machines: Machines) -> None:
+    # GIVEN the same, but the job ends between the read and the stop (the stop is refused)
+    bedrock = FakeBedrock(
+        polls_before_end=5,
+        first_read_faults={1: ["AccessDeniedException"]},
+        stop_fault="ValidationException",
+    )
+    with _running(machines, bedrock) as run:
+        uri = _put(machines, "batch-input/late.jsonl", _records(50))
+        result = run(machines.workflow, {"inputUris": [uri]}, "late-stop-1", machines.workflow_name)
+    # THEN the refused stop is no failure of the run's own: the shard ends with what was read
+    assert bedrock.stopped == []
+    assert "StopShardJob" in result.entered
+    assert _events(result)[0]["detail"]["result"]["byStatus"] == {"InProgress": 1}

@@ -28,6 +28,10 @@ DONE = ("Completed", "PartiallyCompleted")
 #: Statuses worth a new job: it failed, or "was scheduled but didn't begin before the set timeout
 #: duration" (Expired). Stopped means someone stopped it: not retried.
 RETRIED = ("Failed", "Expired")
+#: Statuses of a job that still runs: a shard whose tracking ended without its job (the tracker
+#: timed out) stops it, so the shard's slot is free for real and the jobs in flight stay under
+#: the cap.
+RUNNING = ("Submitted", "Validating", "Scheduled", "InProgress")
 
 
 class ShardRun(Fragment):
@@ -41,7 +45,8 @@ class ShardRun(Fragment):
     job-status tracker (named like the handler's Bedrock pollers, so Bedrock's end event ends it
     early, and polling is the fallback when that event is lost). A tracking that does not end in
     success goes to ``ReadShardStatus``, which reads the job's status once: Failed or Expired
-    with attempts left starts ``NextAttempt``; anything else is the shard's result. Ends:
+    with attempts left starts ``NextAttempt``; a job still running (its tracking timed out) is
+    stopped (``StopShardJob``); anything else is the shard's result. Ends:
     ``ShardResult`` (and ``ShardNotStarted`` when the create was refused).
 
     Expects in the state: ``$.shard`` (``index``, ``uri``, ``records``, ``bytes``) and
@@ -134,6 +139,20 @@ class ShardRun(Fragment):
             parameters={"value.$": "States.MathAdd($.attempts, 1)"},
             result_path="$.next",
         ).next(sfn.Pass(self, "CountAttempt", input_path="$.next.value", result_path="$.attempts"))
+        stop = tasks.CallAwsService(
+            self,
+            "StopShardJob",
+            service="bedrock",
+            action="stopModelInvocationJob",
+            iam_action="bedrock:StopModelInvocationJob",
+            iam_resources=["*"],
+            parameters={"JobIdentifier.$": "$.job.arn"},
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        retry_with_jitter(stop, transient_errors("bedrock"), 6)
+        # already ended or stopping: nothing left to stop
+        stop.add_catch(ended, errors=["States.ALL"], result_path=sfn.JsonPath.DISCARD)
+        stop.next(ended)
         decide = (
             sfn.Choice(self, "RetryShard")
             .when(
@@ -143,6 +162,7 @@ class ShardRun(Fragment):
                 ),
                 again,
             )
+            .when(any_of("$.read.status", RUNNING), stop)
             .otherwise(ended)
         )
         again.next(create)
