@@ -173,10 +173,10 @@ def _from_input_uris(given: Mapping[str, Any], settings: Mapping[str, Any]) -> l
     for i, uri in enumerate(uris):
         if not isinstance(uri, str) or _S3_URI.fullmatch(uri) is None:
             problems.append(f"inputUris[{i}] {uri!r} must be an S3 URI (s3://<bucket>/<key>)")
-        elif not uri.endswith(".jsonl"):
+        elif not uri.endswith((".jsonl", "/")):
             problems.append(
                 f"inputUris[{i}] {uri!r} must end in .jsonl (Amazon Bedrock reads only "
-                ".jsonl files)"
+                ".jsonl files) or be a folder ending in '/' (its .jsonl files)"
             )
         elif not uri.startswith(_input_location(settings)):
             # the stack's one handler may read other workflows' data too: a run reads only
@@ -192,7 +192,39 @@ def _from_input_uris(given: Mapping[str, Any], settings: Mapping[str, Any]) -> l
         seen.add(str(uri))
     if problems:
         raise BatchInputError(f"{len(problems)} problem(s) in inputUris: " + "; ".join(problems))
-    return list(uris)
+    files: list[str] = []
+    for uri in uris:
+        files += _jsonl_in(uri) if uri.endswith("/") else [uri]
+    if len(set(files)) != len(files) or len(files) > MAX_INPUTS:
+        raise BatchInputError(
+            f"inputUris name {len(files)} files ({len(set(files))} different) once their folders "
+            f"are listed: give each file once, and at most {MAX_INPUTS}"
+        )
+    return files
+
+
+def _jsonl_in(folder: str) -> list[str]:
+    """The ``.jsonl`` files under ``folder`` (an ``s3://`` URI ending in ``/``), in key order
+    (S3 lists keys in UTF-8 binary order)."""
+    bucket, prefix = _parse(folder)
+    found: list[str] = []
+    try:
+        pages = (
+            clients.client("s3")
+            .get_paginator("list_objects_v2")
+            .paginate(Bucket=bucket, Prefix=prefix)
+        )
+        for page in pages:
+            found += [
+                f"s3://{bucket}/{item['Key']}"
+                for item in page.get("Contents", [])
+                if item["Key"].endswith(".jsonl")
+            ]
+    except ClientError as error:
+        raise _s3_error("ListObjectsV2", folder, error) from None
+    if not found:
+        raise BatchInputError(f"the folder {folder} holds no .jsonl file")
+    return found
 
 
 def _input_location(settings: Mapping[str, Any]) -> str:

@@ -655,3 +655,26 @@ def test_a_slow_shard_keeps_time_for_the_next_one(s3: Any, monkeypatch: pytest.M
     # THEN after one shard it stops: twice the slowest shard (2 s) is more than is left
     assert not answer["done"]
     assert len(answer["shards"]) == 1
+
+
+def test_a_folder_uri_stands_for_its_jsonl_files(s3: Any) -> None:
+    # GIVEN a folder holding two .jsonl files and something else
+    a = _put(s3, "batch-input/run-7/a.jsonl", _record(1) + b"\n")
+    b = _put(s3, "batch-input/run-7/sub/b.jsonl", _record(2) + b"\n")
+    _put(s3, "batch-input/run-7/notes.txt", b"not an input")
+    # WHEN a manual run names the folder
+    plan = _prepare({"inputUris": [f"s3://{BUCKET}/batch-input/run-7/"]})
+    # THEN its inputs are the folder's .jsonl files, in key order
+    assert plan["inputs"] == [a, b]
+
+
+def test_fails_if_a_folder_holds_no_jsonl_file(s3: Any) -> None:
+    _put(s3, "batch-input/empty/readme.txt", b"nothing to run")
+    with pytest.raises(BatchInputError, match=r"batch-input/empty/ holds no \.jsonl file"):
+        _prepare({"inputUris": [f"s3://{BUCKET}/batch-input/empty/"]})
+
+
+def test_fails_if_a_file_is_named_twice_through_its_folder(s3: Any) -> None:
+    a = _put(s3, "batch-input/run-8/a.jsonl", _record(1) + b"\n")
+    with pytest.raises(BatchInputError, match="give each file once"):
+        _prepare({"inputUris": [a, f"s3://{BUCKET}/batch-input/run-8/"]})
