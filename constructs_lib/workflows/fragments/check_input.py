@@ -13,6 +13,7 @@ from constructs import Construct
 
 from ..._internal import contract
 from ..._internal.fragment import Fragment
+from ..._internal.state_machines import retry_with_jitter
 from ..props import INVALID_INPUT
 from .hand_over import HandOverSeedFile
 from .publish_outcome import catch_call, end_run
@@ -81,6 +82,9 @@ class CheckInput(Fragment):
             result_path="$.prepared",
             retry_on_service_exceptions=True,
         )
+        # The handler is the stack's one function with a reserved concurrency: a burst of runs
+        # (or a deploy) can take every slot; throttled invocations wait and try again.
+        retry_with_jitter(prepare, ["Lambda.TooManyRequestsException"], 8)
         rejected = end_run(
             self,
             "InputRejected",
