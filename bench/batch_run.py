@@ -66,33 +66,11 @@ PRICE_PER_1000_TRANSITIONS = 0.025
 
 def build(records: int, max_records: int, in_flight: int) -> Any:
     """The stack: the batch workflow with the bench's limits, and a tracker polling every 1 s."""
-    import aws_cdk as cdk
+    from tests.sfn_configurations import batch_workflow_of
 
-    from constructs_lib import (
-        AudienceEncryptionKey,
-        BatchInferenceWorkflow,
-        BatchLimits,
-        SeedAudienceBucket,
+    return batch_workflow_of(
+        min_records=min(100, max_records), max_records=max_records, in_flight=in_flight
     )
-    from tests.sfn_configurations import fast_tracker
-
-    def stack(scope: cdk.Stack) -> None:
-        fast_tracker(scope)
-        key = AudienceEncryptionKey(scope, "Key")
-        bucket = SeedAudienceBucket(scope, "Data", encryption_key=key)
-        BatchInferenceWorkflow(
-            scope,
-            "Batch",
-            model_id="anthropic.claude-3-haiku-20240307-v1:0",
-            bucket=bucket,
-            output_encryption_key=key,
-            limits=BatchLimits(
-                min_records_per_job=min(100, max_records), max_records_per_job=max_records
-            ),
-            max_jobs_in_flight=in_flight,
-        )
-
-    return stack
 
 
 class Handler:

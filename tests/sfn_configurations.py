@@ -126,24 +126,33 @@ def _workflow(
     return build
 
 
-def batch_workflow(stack: cdk.Stack) -> None:
-    """A batch inference workflow: 100 records per job, 10 jobs in flight, 2 attempts."""
+def batch_workflow_of(
+    *, min_records: int, max_records: int, in_flight: int, attempts: int = 3
+) -> Callable[[cdk.Stack], None]:
+    """A batch inference workflow with these limits, beside a tracker polling every second."""
     from constructs_lib.bedrock.batch_limits import BatchLimits
     from constructs_lib.workflows.batch_inference_workflow import BatchInferenceWorkflow
 
-    fast_tracker(stack)
-    key = AudienceEncryptionKey(stack, "Key")
-    bucket = SeedAudienceBucket(stack, "Data", encryption_key=key)
-    BatchInferenceWorkflow(
-        stack,
-        "Batch",
-        model_id="anthropic.claude-3-haiku-20240307-v1:0",
-        bucket=bucket,
-        output_encryption_key=key,
-        limits=BatchLimits(min_records_per_job=10, max_records_per_job=100),
-        max_jobs_in_flight=10,
-        max_attempts=2,
-    )
+    def build(stack: cdk.Stack) -> None:
+        fast_tracker(stack)
+        key = AudienceEncryptionKey(stack, "Key")
+        bucket = SeedAudienceBucket(stack, "Data", encryption_key=key)
+        BatchInferenceWorkflow(
+            stack,
+            "Batch",
+            model_id="anthropic.claude-3-haiku-20240307-v1:0",
+            bucket=bucket,
+            output_encryption_key=key,
+            limits=BatchLimits(min_records_per_job=min_records, max_records_per_job=max_records),
+            max_jobs_in_flight=in_flight,
+            max_attempts=attempts,
+        )
+
+    return build
+
+
+#: A batch inference workflow: 100 records per job, 10 jobs in flight, 2 attempts.
+batch_workflow = batch_workflow_of(min_records=10, max_records=100, in_flight=10, attempts=2)
 
 
 #: name -> how the stack is built.

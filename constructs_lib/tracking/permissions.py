@@ -79,17 +79,24 @@ def grant_tracker_permissions(
         "Continuations of this state machine's executions, named "
         "continued-<hash of the continued execution's ARN>.",
     )
+    allow_sync_rule(scope, permissions)
+    permissions.allow(["lambda:InvokeFunction"], [signal_handler.function_arn])
+
+
+def allow_sync_rule(scope: IConstruct, permissions: ServiceRolePolicy) -> None:
+    """The managed rule Step Functions uses to wait for a nested execution
+    (``startExecution.sync:2``; "IAM policies for Step Functions' optimized integrations",
+    https://docs.aws.amazon.com/step-functions/latest/dg/stepfunctions-iam.html)."""
     permissions.allow(
         ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
         [
-            stack.format_arn(
+            Stack.of(scope).format_arn(
                 service="events",
                 resource="rule",
                 resource_name="StepFunctionsGetEventsForStepFunctionsExecutionRule",
             )
         ],
     )
-    permissions.allow(["lambda:InvokeFunction"], [signal_handler.function_arn])
 
 
 def allow_own_executions(

@@ -16,7 +16,7 @@ from .._internal.outputs import publish_outputs
 from .._internal.props import check_props
 from .._internal.provider import CustomResourceProvider
 from .._internal.service_role import ServiceRolePolicy
-from .._internal.state_machines import failure_alarm, logged_state_machine, start_execution_rule
+from .._internal.state_machines import failure_alarm, logged_state_machine
 from .._internal.validation import check_disjoint_prefixes, check_int_range, check_prefix, fail
 from ..bedrock.batch_inference_job import ModelInvocationType
 from ..bedrock.batch_limits import BatchLimits
@@ -25,8 +25,9 @@ from ..foundation.encryption_key import AudienceEncryptionKey, key_parts
 from ..foundation.seed_bucket import SeedAudienceBucket
 from ..tracking.job_status import JobStatusTracker
 from .batch.definition import batch_inference_definition
-from .permissions import grant_batch_inference
+from .permissions import grant_batch_inference, grant_run_and_tracking
 from .props import BatchInferenceStep, check_batch_inference
+from .seed_trigger import SeedFileTrigger
 
 #: Default jobs in flight per run: AWS's own batch orchestrator sample runs at most 5 submitted
 #: and in-progress jobs by default (aws-samples/amazon-bedrock-samples,
@@ -266,21 +267,16 @@ class BatchInferenceWorkflow(Construct):
             aborted=True,
         )
         self.input_rule = (
-            start_execution_rule(
-                Construct(self, "InputFiles"),
+            SeedFileTrigger(
+                self,
+                "InputFiles",
+                bucket=the_bucket,
+                seed_prefix=input_prefix,
+                state_machine=self.state_machine,
+                own_arn=own_arn,
                 role_description="Starts the batch inference workflow when an input lands",
                 description="A new batch input file starts a batch inference run",
-                event_pattern=events.EventPattern(
-                    source=["aws.s3"],
-                    detail_type=["Object Created"],
-                    detail={
-                        "bucket": {"name": [bucket_name]},
-                        "object": {"key": events.Match.wildcard(f"{input_prefix}*.jsonl")},
-                    },
-                ),
-                state_machine=self.state_machine,
-                state_machine_arn=own_arn,
-            )
+            ).rule
             if trigger_on_upload
             else None
         )
@@ -320,32 +316,9 @@ class BatchInferenceWorkflow(Construct):
             [jobs],
             wildcard_reason="Bedrock job ids are assigned when a run starts them.",
         )
-        permissions.allow(["lambda:InvokeFunction"], [provider.handler.function_arn])
-        permissions.allow(["states:StartExecution"], [own_arn, self.tracker.state_machine_arn])
-        permissions.allow(
-            ["states:DescribeExecution", "states:StopExecution"],
-            [
-                stack.format_arn(
-                    service="states",
-                    resource="execution",
-                    resource_name=f"{JobStatusTracker.state_machine_name_of(self)}:*",
-                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                )
-            ],
-            wildcard_reason="Executions of the job-status state machine this workflow starts "
-            "(their names are assigned when a run starts them).",
+        grant_run_and_tracking(
+            self, permissions, provider=provider, own_arn=own_arn, event_bus=self.event_bus
         )
-        permissions.allow(
-            ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-            [
-                stack.format_arn(
-                    service="events",
-                    resource="rule",
-                    resource_name="StepFunctionsGetEventsForStepFunctionsExecutionRule",
-                )
-            ],
-        )
-        permissions.allow(["events:PutEvents"], [self.event_bus.event_bus_arn])
         # The stack's handler reads inputs, writes shards, reads Bedrock's manifests and
         # writes the run's manifest.
         handler = provider.permissions

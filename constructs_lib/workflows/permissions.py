@@ -23,6 +23,7 @@ from ..bedrock.batch_inference_job import KMS_ACTIONS, grant_invoke_model
 from ..foundation._key_policy import audience_key_statements, require_key_statements
 from ..foundation.encryption_key import key_parts
 from ..tracking.job_status import JobStatusTracker, state_machine_arn_of
+from ..tracking.permissions import allow_sync_rule
 from .props import BatchInferenceStep
 
 
@@ -41,7 +42,6 @@ def grant_workflow_permissions(
     """Allow the workflow (``scope``) to start and track its jobs, pass the seed role, check
     its input, start itself and the tracker, and publish its end event; and, with
     ``batch_inference``, what the Bedrock step needs."""
-    stack = Stack.of(scope)
     allow = permissions.allow
     reason = "Job ids are assigned by the service when a run starts them."
     # StartAudienceGenerationJob requires only the configured audience model as a resource
@@ -73,33 +73,42 @@ def grant_workflow_permissions(
         [seed_role_arn],
         conditions={"StringEquals": {"iam:PassedToService": defaults.CLEAN_ROOMS_ML_PRINCIPAL}},
     )
+    grant_run_and_tracking(
+        scope, permissions, provider=provider, own_arn=own_arn, event_bus=event_bus
+    )
+    if batch_inference is not None:
+        grant_batch_inference(scope, permissions, batch_inference)
+
+
+def grant_run_and_tracking(
+    scope: Construct,
+    permissions: ServiceRolePolicy,
+    *,
+    provider: CustomResourceProvider,
+    own_arn: str,
+    event_bus: events.IEventBus,
+) -> None:
+    """What every workflow of the library needs to run: invoke the stack's handler, start
+    itself (an S3 notification's hand-over) and the job-status tracker, wait for the tracker's
+    executions (``startExecution.sync:2``) and publish its end event."""
+    allow = permissions.allow
     allow(["lambda:InvokeFunction"], [provider.handler.function_arn])
     allow(["states:StartExecution"], [own_arn, state_machine_arn_of(scope)])
-    tracker_executions = stack.format_arn(
-        service="states",
-        resource="execution",
-        resource_name=f"{JobStatusTracker.state_machine_name_of(scope)}:*",
-        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-    )
     allow(
         ["states:DescribeExecution", "states:StopExecution"],
-        [tracker_executions],
+        [
+            Stack.of(scope).format_arn(
+                service="states",
+                resource="execution",
+                resource_name=f"{JobStatusTracker.state_machine_name_of(scope)}:*",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+        ],
         wildcard_reason="Executions of the job-status state machine this workflow starts "
         "(their names are assigned when a run starts them).",
     )
-    allow(
-        ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-        [
-            stack.format_arn(
-                service="events",
-                resource="rule",
-                resource_name="StepFunctionsGetEventsForStepFunctionsExecutionRule",
-            )
-        ],
-    )
+    allow_sync_rule(scope, permissions)
     allow(["events:PutEvents"], [event_bus.event_bus_arn])
-    if batch_inference is not None:
-        grant_batch_inference(scope, permissions, batch_inference)
 
 
 def grant_batch_inference(

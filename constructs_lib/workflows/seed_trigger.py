@@ -14,7 +14,9 @@ class SeedFileTrigger(Construct):
     """A rule on the default bus (child ``Rule``, with its own target role ``Role``) matching
     S3's "Object Created" events of ``*.jsonl`` keys under ``seed_prefix`` of ``bucket``; each
     starts an execution of ``state_machine`` (whose ARN, known from its name, is ``own_arn``)
-    with the event as input. EventBridge retries the target for up to 24 hours.
+    with the event as input. The batch inference workflow uses it for its input files too
+    (``role_description`` and ``description`` say which). EventBridge retries the target for up
+    to 24 hours.
     """
 
     def __init__(
@@ -26,12 +28,14 @@ class SeedFileTrigger(Construct):
         seed_prefix: str,
         state_machine: sfn.IStateMachine,
         own_arn: str,
+        role_description: str = "Starts the audience-generation workflow when a seed file lands",
+        description: str = "A new seed file starts an audience generation run",
     ) -> None:
         super().__init__(scope, construct_id)
         self.rule = start_execution_rule(
             self,
-            role_description="Starts the audience-generation workflow when a seed file lands",
-            description="A new seed file starts an audience generation run",
+            role_description=role_description,
+            description=description,
             event_pattern=events.EventPattern(
                 source=["aws.s3"],
                 detail_type=["Object Created"],

@@ -15,6 +15,7 @@ from constructs import Construct
 from ..._internal import contract
 from ..._internal.state_machines import any_of, publish_event, retry_with_jitter
 from ..fragments.hand_over import HandOverSeedFile
+from ..fragments.publish_outcome import end_run
 from ..props import BatchInferenceStep
 from .shard_run import ShardRun
 
@@ -66,12 +67,9 @@ def batch_inference_definition(
     )
 
     def end(state_id: str, outcome: str, step_name: str, cause_path: str) -> sfn.IChainable:
-        return sfn.Pass(
-            scope,
-            state_id,
-            parameters={"outcome": outcome, "cause.$": cause_path, "step": step_name},
-            result_path="$.end",
-        ).next(publish)
+        return end_run(
+            scope, state_id, outcome=outcome, step=step_name, cause_path=cause_path, publish=publish
+        )
 
     def invoke(state_id: str, payload: Mapping[str, Any], result_path: str) -> tasks.LambdaInvoke:
         task = tasks.LambdaInvoke(

@@ -13,11 +13,10 @@ from ..._internal import contract
 from ..._internal.fragment import Fragment
 from ..._internal.state_machines import (
     any_of,
-    retry_on_quota,
     retry_with_jitter,
     transient_errors,
 )
-from ..fragments.batch_inference import job_parameters
+from ..fragments.batch_inference import create_job, job_parameters
 from ..fragments.track_job import start_tracking
 from ..props import BatchInferenceStep
 
@@ -68,19 +67,7 @@ class ShardRun(Fragment):
         first = sfn.Pass(
             self, "FirstAttempt", result=sfn.Result.from_number(1), result_path="$.attempts"
         )
-        create = tasks.CallAwsService(
-            self,
-            "CreateShardJob",
-            service="bedrock",
-            action="createModelInvocationJob",
-            iam_action="bedrock:CreateModelInvocationJob",
-            iam_resources=["*"],
-            parameters=shard_job_parameters(step),
-            result_selector={"arn.$": "$.JobArn"},
-            result_path="$.job",
-        )
-        retry_with_jitter(create, transient_errors("bedrock"), 6)
-        retry_on_quota(create, "bedrock", quota_wait)
+        create = create_job(self, "CreateShardJob", shard_job_parameters(step), "$.job", quota_wait)
         result = sfn.Pass(self, "ShardResult", parameters=_result("$.job.arn"))
         not_started = sfn.Pass(
             self,

@@ -45,19 +45,9 @@ class BatchInference(Fragment):
         publish: sfn.IChainable,
     ) -> None:
         super().__init__(scope, construct_id)
-        self._start = tasks.CallAwsService(
-            self,
-            "StartBatchInference",
-            service="bedrock",
-            action="createModelInvocationJob",
-            iam_action="bedrock:CreateModelInvocationJob",
-            iam_resources=["*"],
-            parameters=job_parameters(step),
-            result_selector={"arn.$": "$.JobArn"},
-            result_path="$.batch",
+        self._start = create_job(
+            self, "StartBatchInference", job_parameters(step), "$.batch", quota_wait
         )
-        retry_with_jitter(self._start, transient_errors("bedrock"), 6)
-        retry_on_quota(self._start, "bedrock", quota_wait)
         catch_call(self, self._start, "StartBatchInference", "batch", publish)
         tracker_input = {"kind": contract.KIND_BEDROCK_BATCH_INFERENCE_JOB, "arn.$": "$.batch.arn"}
         # When Bedrock's end event stops the poller below (ABORTED), read the final status
@@ -90,6 +80,28 @@ class BatchInference(Fragment):
         confirm.next(self._done)
         self._start.next(track)
         self._bounds(self._start, [self._done])
+
+
+def create_job(
+    scope: Construct, state_id: str, parameters: dict[str, Any], result_path: str, quota_wait: int
+) -> tasks.CallAwsService:
+    """``CreateModelInvocationJob`` with ``parameters``, the new job's ARN at
+    ``<result_path>.arn``: throttling and server errors retried with jitter, a full quota of
+    jobs waited out for up to ``quota_wait`` seconds on average."""
+    create = tasks.CallAwsService(
+        scope,
+        state_id,
+        service="bedrock",
+        action="createModelInvocationJob",
+        iam_action="bedrock:CreateModelInvocationJob",
+        iam_resources=["*"],
+        parameters=parameters,
+        result_selector={"arn.$": "$.JobArn"},
+        result_path=result_path,
+    )
+    retry_with_jitter(create, transient_errors("bedrock"), 6)
+    retry_on_quota(create, "bedrock", quota_wait)
+    return create
 
 
 def job_parameters(step: BatchInferenceStep) -> dict[str, Any]:
