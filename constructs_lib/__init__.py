@@ -66,7 +66,6 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
     from .workflows.audience_generation_workflow import (
         AudienceExportSize,
         AudienceGenerationWorkflow,
-        BatchInferenceStep,
     )
     from .workflows.batch_inference_workflow import BatchInferenceWorkflow
 
@@ -109,7 +108,6 @@ _EXPORTS: dict[str, str] = {
     "BatchInferenceWorkflow": ".workflows.batch_inference_workflow",
     "BatchLimits": ".bedrock.batch_limits",
     "BatchInferenceSettings": ".composition.pipeline",
-    "BatchInferenceStep": ".workflows.audience_generation_workflow",
     "BatchVpcConfig": ".bedrock.batch_inference_job",
     "BedrockBatchInferenceRole": ".foundation.bedrock_role",
     "CleanRoomsMlServiceRole": ".foundation.cleanrooms_ml_role",
@@ -155,7 +153,6 @@ __all__ = [
     "AudienceSizeType",
     "BatchInferenceJob",
     "BatchInferenceSettings",
-    "BatchInferenceStep",
     "BatchInferenceWorkflow",
     "BatchLimits",
     "BatchVpcConfig",

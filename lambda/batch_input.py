@@ -100,6 +100,10 @@ class BatchInputError(Exception):
 # ------------------------------------------------------------------------------------ PREPARE
 
 
+#: The field Step Functions adds to a nested execution's input when the parent associates it.
+STARTED_BY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
+
+
 def prepare(event: Mapping[str, Any]) -> dict[str, Any]:
     """The run's plan from the execution input and the construct's settings."""
     settings = event.get("Settings") or {}
@@ -121,7 +125,7 @@ def prepare(event: Mapping[str, Any]) -> dict[str, Any]:
     max_shards = settings.get("maxShards")
     if isinstance(max_shards, bool) or not isinstance(max_shards, int) or max_shards < 1:
         raise BatchInputError(f"Settings.maxShards must be a positive integer, got {max_shards!r}")
-    run_id = hashlib.sha256(execution.encode()).hexdigest()[:16]
+    run_id = run_id_of(execution)
     work = _folder(settings, "workUri")
     output = _folder(settings, "outputUri")
     return {
@@ -135,6 +139,11 @@ def prepare(event: Mapping[str, Any]) -> dict[str, Any]:
         "limits": limits,
         "maxShards": max_shards,
     }
+
+
+def run_id_of(execution_name: str) -> str:
+    """A run's id (its folders' name): 16 hex digits of its execution name's SHA-256."""
+    return hashlib.sha256(execution_name.encode()).hexdigest()[:16]
 
 
 def _from_input_object(given: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
@@ -161,7 +170,9 @@ def _from_input_object(given: Mapping[str, Any], settings: Mapping[str, Any]) ->
 
 
 def _from_input_uris(given: Mapping[str, Any], settings: Mapping[str, Any]) -> list[str]:
-    unknown = sorted(set(given) - {"inputUris"})
+    # a run another workflow starts (startExecution with associate_with_parent) also carries
+    # its parent's execution ARN ("Start workflow executions", Step Functions developer guide)
+    unknown = sorted(set(given) - {"inputUris", STARTED_BY})
     if unknown:
         raise BatchInputError(f"an inputUris input has no other fields; got {unknown}")
     uris = given["inputUris"]

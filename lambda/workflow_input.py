@@ -23,6 +23,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import batch_input
 import clients
 from botocore.model import Shape
 
@@ -30,6 +31,9 @@ PREPARE_ACTION = "PrepareAudienceGeneration"
 #: Field of a manual input (not of the API's request) naming the run's Bedrock input: an
 #: ``s3://`` folder (ending in ``/``) or ``.jsonl`` file under the Bedrock step's input prefix.
 BATCH_INPUT_FIELD = "batchInputS3Uri"
+#: Names of the batch inference runs audience runs start (the workflow grants Describe and
+#: Stop on them: constructs_lib/workflows/permissions.py).
+BATCH_RUN_PREFIX = "audience-"
 #: Tag put on every job the workflow starts: the execution that started it.
 EXECUTION_TAG = "cleanrooms-ml-cdk:execution"
 _OPERATION = "StartAudienceGenerationJob"
@@ -253,16 +257,20 @@ def _check_batch_input(uri: Any, batch: Mapping[str, Any] | None) -> None:
 def _batch(
     batch: Mapping[str, Any], job_name: str, execution: str, input_uri: str | None
 ) -> dict[str, Any]:
-    """The Bedrock job's per-run fields: a valid job name, an idempotency token, its input (the
-    run's own, else the step's whole input prefix) and its output."""
-    safe = re.sub(r"[^a-zA-Z0-9+.-]+", "-", job_name).strip("-+.") or "audience"
-    token = hashlib.sha256(f"{execution}/batch".encode()).hexdigest()
-    output = str(batch.get("outputS3Uri", "")).rstrip("/")
+    """The run of the batch inference workflow this run starts: its name (one per audience
+    run: the audience workflow and execution hashed, so a repeated start cannot run the input
+    twice and two audience workflows sharing the batch workflow never meet), its ARN, its
+    input (the run's own, else the whole input location) and where it writes."""
+    caller = str(batch.get("caller", ""))
+    name = BATCH_RUN_PREFIX + hashlib.sha256(f"{caller}/{execution}".encode()).hexdigest()
+    workflow = str(batch.get("workflowArn", ""))
+    output = f"{batch.get('outputS3Uri', '')}{batch_input.run_id_of(name)}/"
     return {
-        "JobName": f"{safe[:57]}-batch",
-        "ClientRequestToken": token,
-        "OutputS3Uri": f"{output}/{job_name}/",
+        "ExecutionName": name,
+        "ExecutionArn": workflow.replace(":stateMachine:", ":execution:", 1) + f":{name}",
         "InputS3Uri": input_uri or str(batch.get("inputS3Uri", "")),
+        "OutputS3Uri": output,
+        "ManifestS3Uri": f"{output}manifest.json",
     }
 
 

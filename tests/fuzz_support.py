@@ -63,7 +63,6 @@ from constructs_lib import (
     AudienceSizeType,
     BatchInferenceJob,
     BatchInferenceSettings,
-    BatchInferenceStep,
     BatchInferenceWorkflow,
     BatchLimits,
     BatchVpcConfig,
@@ -1619,10 +1618,10 @@ AUDIENCE_GENERATION_JOB = Subject(
 _VPC = BatchVpcConfig(["subnet-0123456789abcdef0"], ["sg-0123456789abcdef0"])
 
 
-def _vpc_props(prefix: str) -> dict[str, Prop]:
+def _vpc_props(prefix: str, extra: Mapping[str, object] | None = None) -> dict[str, Prop]:
     return {
         f"{prefix}vpc_config": prop(
-            _VPC, {"subnet_ids": ["subnet-1"], "security_group_ids": ["sg-1"]}
+            _VPC, {"subnet_ids": ["subnet-1"], "security_group_ids": ["sg-1"]}, extra=extra
         ),
         f"{prefix}vpc_config.subnet_ids": prop(
             list_edges(_BR, _BJ, "vpcConfig.subnetIds", lambda i: f"subnet-{i:017x}"),
@@ -1720,12 +1719,13 @@ TRACKER = Subject(
 )
 
 
-def _workflow_batch_step(stack: cdk.Stack) -> BatchInferenceStep:
-    return BatchInferenceStep(
+def _batch_workflow(stack: cdk.Stack, *, on_upload: bool = False) -> BatchInferenceWorkflow:
+    return BatchInferenceWorkflow(
+        stack,
+        _unique_id(stack, "GivenBatch"),
         model_id=FOUNDATION_MODEL,
-        role=BEDROCK_ROLE_ARN,
-        input_s3_uri="s3://fuzz-bucket/batch-input/",
-        output_s3_uri="s3://fuzz-bucket/batch-output/",
+        bucket=_imported_bucket(stack),
+        trigger_on_upload=on_upload,
     )
 
 
@@ -1762,16 +1762,18 @@ WORKFLOW = Subject(
         ),
         "max_concurrent_exports": prop(0, 1, 20, 21, 5.5),
         "batch_inference": prop(
+            Made("BatchInferenceWorkflow(trigger_on_upload=False)", _batch_workflow, "workflow"),
             Made(
-                "BatchInferenceSettings (not a step)",
+                "BatchInferenceWorkflow(trigger_on_upload=True)",
+                lambda s: _batch_workflow(s, on_upload=True),
+                "workflow",
+            ),
+            Made(
+                "BatchInferenceSettings (not a workflow)",
                 lambda s: BatchInferenceSettings(FOUNDATION_MODEL),
                 "settings",
-            )
+            ),
         ),
-        **_batch_common("batch_inference."),
-        **_batch_locations("batch_inference."),
-        **_vpc_props("batch_inference."),
-        "batch_inference.tags": prop(tag_maps(_BR, _BJ)),
         "event_bus": prop(EVENT_BUSES),
         "timeout": prop(durations(3599, 3600, 365 * 86400, 365 * 86400 + 1, 86400 + 1800)),
         "quota_wait": prop(durations(59, 60, 10 * 86400, 10 * 86400 + 1)),
@@ -1784,8 +1786,6 @@ WORKFLOW = Subject(
     },
     parts={
         "export_sizes[0]": lambda s: AudienceExportSize(AudienceSizeType.ABSOLUTE, 10000),
-        "batch_inference": _workflow_batch_step,
-        "batch_inference.vpc_config": lambda s: _VPC,
     },
 )
 
@@ -1816,6 +1816,8 @@ BATCH_WORKFLOW = Subject(
         "job_name_prefix": prop("batch", "", "a" * 20, "a" * 21, "with-dash", "émoji"),
         "timeout_duration_in_hours": prop(number_edges(_BR, _BJ, "timeoutDurationInHours")),
         "model_invocation_type": prop(*ModelInvocationType, "Converse"),
+        # a VPC needs the caller's own role (with the EC2 permissions Bedrock documents)
+        **_vpc_props("", extra={"role": BEDROCK_ROLE_ARN}),
         "tags": prop(tag_maps(_BR, _BJ)),
         "event_bus": prop(EVENT_BUSES),
         "state_machine_name": prop(
@@ -1826,7 +1828,7 @@ BATCH_WORKFLOW = Subject(
         "quota_wait": prop(durations(60, 6 * 3600)),
         "stack_outputs": prop(True, False, 1),
     },
-    parts={"limits": lambda s: BatchLimits()},
+    parts={"limits": lambda s: BatchLimits(), "vpc_config": lambda s: _VPC},
 )
 
 
@@ -1921,11 +1923,20 @@ PIPELINE = Subject(
         "batch_inference": prop(
             BatchInferenceSettings(FOUNDATION_MODEL),
             BatchInferenceSettings(PROFILE_MODEL, timeout_duration_in_hours=24),
-            Made("BatchInferenceStep(imported role)", _workflow_batch_step, "step"),
+            Made("BatchInferenceWorkflow(trigger_on_upload=False)", _batch_workflow, "workflow"),
+            Made(
+                "BatchInferenceWorkflow(trigger_on_upload=True)",
+                lambda s: _batch_workflow(s, on_upload=True),
+                "workflow",
+            ),
         ),
         "batch_inference.model_id": prop(MODEL_IDS),
         "batch_inference.input_prefix": prop(PREFIXES),
+        "batch_inference.shard_prefix": prop(PREFIXES),
         "batch_inference.output_prefix": prop(PREFIXES),
+        "batch_inference.limits": prop(BatchLimits(), BatchLimits(max_records_per_job=10)),
+        "batch_inference.max_jobs_in_flight": prop(0, 1, 40, 41),
+        "batch_inference.max_attempts": prop(0, 1, 10, 11),
         "batch_inference.timeout_duration_in_hours": prop(
             number_edges(_BR, _BJ, "timeoutDurationInHours")
         ),
@@ -1970,7 +1981,6 @@ VALUE_CLASSES: tuple[type, ...] = (
     GlueTrainingTable,
     TrainingData,
     AudienceExportSize,
-    BatchInferenceStep,
     BatchInferenceSettings,
     BatchVpcConfig,
     BatchLimits,

@@ -23,8 +23,8 @@ from constructs_lib import (
     AudienceGenerationWorkflow,
     AudienceModel,
     AudienceSizeType,
-    BatchInferenceStep,
-    BedrockBatchInferenceRole,
+    BatchInferenceWorkflow,
+    BatchLimits,
     CleanRoomsMlServiceRole,
     JobStatusTracker,
     SeedAudienceBucket,
@@ -94,24 +94,20 @@ def _workflow(
             encryption_key=key,
             sql_seed_membership=MEMBERSHIP if collaboration else None,
         )
-        step = None
-        if bedrock:
-            bedrock_role = BedrockBatchInferenceRole(
+        # the Bedrock step: a batch inference workflow the audience runs start (not on upload)
+        batch = (
+            BatchInferenceWorkflow(
                 stack,
-                "BedrockRole",
-                input_bucket=seeds.bucket,
-                input_prefix="batch-input/",
-                output_bucket=seeds.bucket,
-                output_prefix="batch-output/",
-                encryption_key=key,
-            )
-            step = BatchInferenceStep(
+                "Batch",
                 model_id="anthropic.claude-3-haiku-20240307-v1:0",
-                role=bedrock_role,
-                input_s3_uri=seeds.s3_uri("batch-input/"),
-                output_s3_uri=seeds.s3_uri("batch-output/"),
+                bucket=seeds,
                 output_encryption_key=key,
+                limits=BatchLimits(min_records_per_job=10, max_records_per_job=100),
+                trigger_on_upload=False,
             )
+            if bedrock
+            else None
+        )
         AudienceGenerationWorkflow(
             stack,
             "Workflow",
@@ -120,7 +116,7 @@ def _workflow(
             seed_bucket=seeds if s3 else None,
             collaboration_id=COLLABORATION if collaboration else None,
             export_sizes=[AudienceExportSize(AudienceSizeType.ABSOLUTE, 10000)] if exports else (),
-            batch_inference=step,
+            batch_inference=batch,
         )
 
     return build
@@ -130,9 +126,6 @@ def batch_workflow_of(
     *, min_records: int, max_records: int, in_flight: int, attempts: int = 3
 ) -> Callable[[cdk.Stack], None]:
     """A batch inference workflow with these limits, beside a tracker polling every second."""
-    from constructs_lib.bedrock.batch_limits import BatchLimits
-    from constructs_lib.workflows.batch_inference_workflow import BatchInferenceWorkflow
-
     def build(stack: cdk.Stack) -> None:
         fast_tracker(stack)
         key = AudienceEncryptionKey(stack, "Key")

@@ -20,7 +20,7 @@ def check_handed_down(
     *,
     seed_prefix: str,
     output_prefix: str,
-    batch_prefixes: tuple[str, str] | None,
+    batch_prefixes: tuple[str, str, str] | None,
     key_alias: str | None,
     audience_size_type: AudienceSizeType,
     audience_size_bins: Sequence[int],
@@ -59,14 +59,15 @@ def check_locations(
     scope: Construct,
     seed_prefix: str,
     output_prefix: str,
-    batch_prefixes: tuple[str, str] | None,
+    batch_prefixes: tuple[str, str, str] | None,
 ) -> None:
     """The pipeline's folders in its one bucket: plain folders, none inside another."""
     locations = [("seed_prefix", seed_prefix), ("output_prefix", output_prefix)]
     if batch_prefixes is not None:  # a Bedrock step in the pipeline's own bucket
         locations += [
             ("batch_inference.input_prefix", batch_prefixes[0]),
-            ("batch_inference.output_prefix", batch_prefixes[1]),
+            ("batch_inference.shard_prefix", batch_prefixes[1]),
+            ("batch_inference.output_prefix", batch_prefixes[2]),
         ]
     for prop, prefix in locations:
         check_prefix(scope, prop, prefix)

@@ -28,6 +28,7 @@ from ..foundation._key_policy import (
 from ..foundation.encryption_key import AudienceEncryptionKey, as_kms_key
 from ..tracking.job_status import JobStatusTracker
 from ..workflows.audience_generation_workflow import AudienceGenerationWorkflow
+from ..workflows.batch_inference_workflow import BatchInferenceWorkflow
 
 #: Warning id of an imported alarm topic whose policy the app cannot extend.
 IMPORTED_TOPIC_WARNING = "cleanrooms-ml-cdk:imported-topic-policy"
@@ -64,7 +65,7 @@ class PipelineMonitoring(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        workflows: Sequence[AudienceGenerationWorkflow] = (),
+        workflows: Sequence[AudienceGenerationWorkflow | BatchInferenceWorkflow] = (),
         alarm_topic: sns.ITopic | None = None,
         create_alarm_topic: bool = False,
         topic_encryption_key: kms.IKey | AudienceEncryptionKey | None = None,
@@ -73,8 +74,8 @@ class PipelineMonitoring(Construct):
     ) -> None:
         """
         :param workflows:
-            workflows to show and alarm on. Default: none (tracked jobs and the
-            handler only).
+            workflows to show and alarm on (audience-generation and batch inference
+            workflows). Default: none (tracked jobs and the handler only).
         :param alarm_topic: an existing topic the alarms notify. A ``sns.Topic`` of this app
             gets the statement letting CloudWatch alarms of this account and Region publish;
             for an imported topic a synth warning lists it. Default: none.

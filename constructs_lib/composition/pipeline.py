@@ -17,6 +17,7 @@ from .._internal.props import check_props
 from .._internal.validation import (
     fail,
 )
+from ..bedrock.batch_limits import BatchLimits
 from ..cleanrooms_ml.audience_model import AudienceModel, IAudienceModel, Timestamp
 from ..cleanrooms_ml.configured_audience_model import (
     AudienceOutputConfig,
@@ -34,14 +35,17 @@ from ..foundation._key_policy import (
     cloudwatch_alarms_key_statement,
     require_key_statements,
 )
-from ..foundation.bedrock_role import BedrockBatchInferenceRole
 from ..foundation.cleanrooms_ml_role import CleanRoomsMlServiceRole, GlueTrainingTable
 from ..foundation.encryption_key import AudienceEncryptionKey
 from ..foundation.seed_bucket import SeedAudienceBucket
 from ..workflows.audience_generation_workflow import (
     AudienceExportSize,
     AudienceGenerationWorkflow,
-    BatchInferenceStep,
+)
+from ..workflows.batch_inference_workflow import (
+    DEFAULT_JOBS_IN_FLIGHT,
+    DEFAULT_MAX_ATTEMPTS,
+    BatchInferenceWorkflow,
 )
 from ._checks import check_handed_down
 from .monitoring import PipelineMonitoring
@@ -61,21 +65,38 @@ class TrainingData:
 
 @dataclass(frozen=True)
 class BatchInferenceSettings:
-    """A Bedrock batch inference job at the end of every run, over the pipeline's bucket.
+    """Bedrock batch inference at the end of every run, over the pipeline's bucket: the
+    pipeline creates a ``BatchInferenceWorkflow`` (child ``BatchInference``, started by each
+    run, not on upload) and its Bedrock role.
 
-    :param model_id: foundation model id, inference profile, or custom model ARN.
+    :param model_id: foundation model id, inference profile (``us.``/``eu.`` included), or
+        custom model ARN.
     :param input_prefix:
-        key prefix of the JSONL model inputs. Default: ``batch-input/``.
+        key prefix of the JSONL model inputs; a run reads its own folder under it.
+        Default: ``batch-input/``.
+    :param shard_prefix:
+        where each batch run writes its shards (the only place Bedrock reads).
+        Default: ``batch-shards/``.
     :param output_prefix:
-        key prefix of the outputs. Default: ``batch-output/``.
+        key prefix of the outputs and each batch run's manifest. Default: ``batch-output/``.
     :param timeout_duration_in_hours:
-        24-168. Default: the service's default (168).
+        24-168 per job. Default: the service's default (168).
+    :param limits:
+        the model's per-job limits. Default: ``BatchLimits()``.
+    :param max_jobs_in_flight:
+        1-40 jobs of a batch run at once. Default: 5.
+    :param max_attempts:
+        1-10 jobs per shard (a Failed or Expired job is retried). Default: 3.
     """
 
     model_id: str
     input_prefix: str = "batch-input/"
+    shard_prefix: str = "batch-shards/"
     output_prefix: str = "batch-output/"
     timeout_duration_in_hours: int | None = None
+    limits: BatchLimits | None = None
+    max_jobs_in_flight: int = DEFAULT_JOBS_IN_FLIGHT
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
 
 
 class LookalikeAudiencePipeline(Construct):
@@ -123,7 +144,7 @@ class LookalikeAudiencePipeline(Construct):
         min_matching_seed_size: int | None = None,
         export_sizes: Sequence[AudienceExportSize] = (),
         job_name_prefix: str = "audience",
-        batch_inference: BatchInferenceSettings | BatchInferenceStep | None = None,
+        batch_inference: BatchInferenceSettings | BatchInferenceWorkflow | None = None,
         alarm_topic: sns.ITopic | None = None,
         create_alarm_topic: bool = False,
         removal_policy: RemovalPolicy | None = None,
@@ -171,7 +192,8 @@ class LookalikeAudiencePipeline(Construct):
             Default: ``audience``.
         :param batch_inference:
             a Bedrock step: ``BatchInferenceSettings`` (the pipeline makes
-            the role and uses its bucket) or your own ``BatchInferenceStep``. Default: none.
+            the ``BatchInferenceWorkflow`` over its bucket, with its role) or your own
+            ``BatchInferenceWorkflow`` (``trigger_on_upload=False``). Default: none.
         :param alarm_topic:
             an existing topic for the alarms. Default: none.
         :param create_alarm_topic: create a topic encrypted with the pipeline's key.
@@ -201,7 +223,11 @@ class LookalikeAudiencePipeline(Construct):
             self,
             seed_prefix=seed_prefix,
             output_prefix=output_prefix,
-            batch_prefixes=(batch_inference.input_prefix, batch_inference.output_prefix)
+            batch_prefixes=(
+                batch_inference.input_prefix,
+                batch_inference.shard_prefix,
+                batch_inference.output_prefix,
+            )
             if isinstance(batch_inference, BatchInferenceSettings)
             else None,
             key_alias=key_alias,
@@ -311,6 +337,8 @@ class LookalikeAudiencePipeline(Construct):
                 configured_audience_model=self.configured_audience_model,
                 tags=tags,
             )
+        #: The batch inference workflow each run starts (``BatchInference``), or None.
+        self.batch_inference = self._batch_workflow(batch_inference, tags)
         self.workflow = AudienceGenerationWorkflow(
             self,
             "Workflow",
@@ -321,13 +349,14 @@ class LookalikeAudiencePipeline(Construct):
             job_name_prefix=job_name_prefix,
             tags=tags,
             export_sizes=export_sizes,
-            batch_inference=self._batch_step(batch_inference),
+            batch_inference=self.batch_inference,
             stack_outputs=False,  # the pipeline publishes them, under its own path
         )
         self.monitoring = PipelineMonitoring(
             self,
             "Monitoring",
-            workflows=[self.workflow],
+            workflows=[self.workflow]
+            + ([self.batch_inference] if self.batch_inference is not None else []),
             alarm_topic=alarm_topic,
             create_alarm_topic=create_alarm_topic,
             topic_encryption_key=self.key if create_alarm_topic else None,
@@ -386,29 +415,29 @@ class LookalikeAudiencePipeline(Construct):
         if given[1] is not None and other[1] is not None:
             raise fail(self, given[0], "given", f"give {given[0]} or {other[0]}, not both")
 
-    def _batch_step(
-        self, batch: BatchInferenceSettings | BatchInferenceStep | None
-    ) -> BatchInferenceStep | None:
+    def _batch_workflow(
+        self,
+        batch: BatchInferenceSettings | BatchInferenceWorkflow | None,
+        tags: Mapping[str, str] | None,
+    ) -> BatchInferenceWorkflow | None:
         if not isinstance(batch, BatchInferenceSettings):
             return batch
-        bucket = self.seed_bucket.bucket
-        role = BedrockBatchInferenceRole(
+        return BatchInferenceWorkflow(
             self,
-            "BedrockRole",
-            input_bucket=bucket,
-            input_prefix=batch.input_prefix,
-            output_bucket=bucket,
-            output_prefix=batch.output_prefix,
-            encryption_key=self.key,
-            model_ids=[batch.model_id],
-        )
-        return BatchInferenceStep(
+            "BatchInference",
             model_id=batch.model_id,
-            role=role,
-            input_s3_uri=self.seed_bucket.s3_uri(batch.input_prefix),
-            output_s3_uri=self.seed_bucket.s3_uri(batch.output_prefix),
+            bucket=self.seed_bucket,
+            input_prefix=batch.input_prefix,
+            shard_prefix=batch.shard_prefix,
+            output_prefix=batch.output_prefix,
             output_encryption_key=self.key,
+            limits=batch.limits,
+            max_jobs_in_flight=batch.max_jobs_in_flight,
+            max_attempts=batch.max_attempts,
+            trigger_on_upload=False,
             timeout_duration_in_hours=batch.timeout_duration_in_hours,
+            tags=tags,
+            stack_outputs=False,  # the pipeline publishes BatchOutputLocation
         )
 
     @property

@@ -30,6 +30,7 @@ from .._internal.validation import check_api_value
 from ..cleanrooms_ml.configured_audience_model import IConfiguredAudienceModel
 from ..foundation.seed_bucket import SeedAudienceBucket
 from ..tracking.job_status import JobStatusTracker
+from .batch_inference_workflow import BatchInferenceWorkflow
 from .definition import audience_generation_definition
 from .permissions import grant_workflow_permissions
 from .props import (
@@ -37,8 +38,7 @@ from .props import (
     WORKFLOW_EVENT_DETAIL_TYPE,
     WORKFLOW_EVENT_SOURCE,
     AudienceExportSize,
-    BatchInferenceStep,
-    check_batch_inference,
+    check_batch_workflow,
     check_durations,
     check_generation_props,
     check_job_names,
@@ -55,7 +55,6 @@ __all__ = [
     "WORKFLOW_EVENT_SOURCE",
     "AudienceExportSize",
     "AudienceGenerationWorkflow",
-    "BatchInferenceStep",
 ]
 
 
@@ -103,7 +102,7 @@ class AudienceGenerationWorkflow(Construct):
         tags: Mapping[str, str] | None = None,
         export_sizes: Sequence[AudienceExportSize] = (),
         max_concurrent_exports: int = 5,
-        batch_inference: BatchInferenceStep | None = None,
+        batch_inference: BatchInferenceWorkflow | None = None,
         event_bus: events.IEventBus | None = None,
         timeout: Duration | None = None,
         quota_wait: Duration | None = None,
@@ -139,12 +138,19 @@ class AudienceGenerationWorkflow(Construct):
         :param max_concurrent_exports: exports a run starts at once, 1-20 (Clean Rooms ML's
             quota of 20 pending or in-progress export jobs per account). Default: 5.
         :param batch_inference:
-            run a Bedrock batch inference job at the end. Default: none.
+            run Bedrock batch inference at the end of every run: a run of this
+            ``BatchInferenceWorkflow`` (created with ``trigger_on_upload=False``) over the run's
+            own input under the workflow's input location: a seed file
+            ``<seed_prefix><path>.jsonl`` reads the folder ``<input location><path>/``; a manual
+            run the ``batchInputS3Uri`` of its input (a folder or ``.jsonl`` file under that
+            location), else all of it. The batch run splits the input into jobs within the
+            model's limits and runs them under its quota. Default: none.
         :param event_bus:
             where the end event goes. Default: the account's default bus.
         :param timeout:
-            a run's limit, 1 h-1 year. Default: 10 days (a generation job, exports
-            and a Bedrock job of up to 168 hours).
+            a run's limit, 1 h-1 year. Default: 10 days (a generation job and its
+            exports); with ``batch_inference``, the batch workflow's own run limit plus 10 days,
+            at most a year (its jobs run in waves, each up to 168 hours).
         :param quota_wait: how long, on average, a start refused because the account's quota
             of jobs in flight is full (``ServiceQuotaExceededException``: 10 pending or running
             generation jobs, 20 export jobs, Bedrock's batch jobs per model) keeps retrying
@@ -182,7 +188,18 @@ class AudienceGenerationWorkflow(Construct):
             export_sizes=export_sizes,
             max_concurrent_exports=max_concurrent_exports,
         )
-        overall, self.quota_wait = check_durations(self, timeout, quota_wait)
+        if batch_inference is not None:
+            check_batch_workflow(self, batch_inference)
+        overall, self.quota_wait = check_durations(
+            self,
+            timeout,
+            quota_wait,
+            default_timeout=Duration.days(10)
+            if batch_inference is None
+            else Duration.seconds(
+                min(365 * 86400, int(batch_inference.timeout.to_seconds()) + 10 * 86400)
+            ),
+        )
         self.state_machine_name = state_machine_name or Names.unique_resource_name(
             self, max_length=80, separator="-"
         )
@@ -195,7 +212,7 @@ class AudienceGenerationWorkflow(Construct):
             member="name",
         )
         check_state_machine_name(self, self.state_machine_name)
-        #: Where the Bedrock step writes (``batch_inference.output_s3_uri``), or None.
+        #: Where the Bedrock step's batch runs write (``<output location><run id>/``), or None.
         self.batch_output_s3_uri = (
             batch_inference.output_s3_uri if batch_inference is not None else None
         )
@@ -213,10 +230,15 @@ class AudienceGenerationWorkflow(Construct):
             collaboration_id=collaboration_id,
             description=description,
             tags=tags,
-            batch_inference=batch_inference,
+            batch=None
+            if batch_inference is None
+            else {
+                "inputS3Uri": batch_inference.input_s3_uri,
+                "outputS3Uri": batch_inference.output_s3_uri,
+                "workflowArn": batch_inference.state_machine_arn,
+                "caller": self._own_arn(),
+            },
         )
-        if batch_inference is not None:
-            check_batch_inference(self, batch_inference)
         check_no_substitution(
             self,
             [
@@ -224,27 +246,12 @@ class AudienceGenerationWorkflow(Construct):
                 ("seed_prefix", seed_prefix),
                 ("description", description),
                 ("tags", tags),
-            ]
-            + (
-                []
-                if batch_inference is None
-                else [
-                    (f"batch_inference.{name}", getattr(batch_inference, name))
-                    for name in (
-                        "model_id",
-                        "input_s3_uri",
-                        "output_s3_uri",
-                        "output_encryption_key",
-                        "tags",
-                    )
-                ]
-            ),
+            ],
         )
         check_job_names(
             self,
             job_name_prefix=job_name_prefix,
             export_sizes=export_sizes,
-            batch_inference=batch_inference,
         )
 
         self.state_machine, self.log_group, permissions = logged_state_machine(
@@ -260,7 +267,7 @@ class AudienceGenerationWorkflow(Construct):
                 quota_wait=self.quota_wait,
                 export_sizes=export_sizes,
                 max_concurrent_exports=max_concurrent_exports,
-                batch_inference=batch_inference,
+                batch_workflow=None if batch_inference is None else batch_inference.state_machine,
             ),
             timeout=Duration.seconds(overall),
             logs_key=provider.logs_key,
@@ -275,7 +282,7 @@ class AudienceGenerationWorkflow(Construct):
             seed_role_arn=seed_role_arn,
             own_arn=self._own_arn(),
             event_bus=self.event_bus,
-            batch_inference=batch_inference,
+            batch_workflow=batch_inference,
             collaboration_id=collaboration_id,
         )
         self.failure_alarm = failure_alarm(

@@ -18,15 +18,15 @@ from .._internal.provider import CustomResourceProvider
 from .._internal.service_role import ServiceRolePolicy
 from .._internal.state_machines import failure_alarm, logged_state_machine
 from .._internal.validation import check_disjoint_prefixes, check_int_range, check_prefix, fail
-from ..bedrock.batch_inference_job import ModelInvocationType
+from ..bedrock.batch_inference_job import BatchVpcConfig, ModelInvocationType
 from ..bedrock.batch_limits import BatchLimits
 from ..foundation.bedrock_role import BedrockBatchInferenceRole
 from ..foundation.encryption_key import AudienceEncryptionKey, key_parts
 from ..foundation.seed_bucket import SeedAudienceBucket
 from ..tracking.job_status import JobStatusTracker
 from .batch.definition import batch_inference_definition
+from .batch.job_spec import BatchJobSpec, check_job_spec
 from .permissions import grant_batch_inference, grant_run_and_tracking
-from .props import BatchInferenceStep, check_batch_inference
 from .seed_trigger import SeedFileTrigger
 
 #: Default jobs in flight per run: AWS's own batch orchestrator sample runs at most 5 submitted
@@ -98,6 +98,7 @@ class BatchInferenceWorkflow(Construct):
         job_name_prefix: str = "batch",
         timeout_duration_in_hours: int | None = None,
         model_invocation_type: ModelInvocationType | None = None,
+        vpc_config: BatchVpcConfig | None = None,
         tags: Mapping[str, str] | None = None,
         event_bus: events.IEventBus | None = None,
         state_machine_name: str | None = None,
@@ -133,13 +134,18 @@ class BatchInferenceWorkflow(Construct):
         :param max_attempts:
             1-10 jobs per shard (a Failed or Expired job is retried). Default: 3.
         :param trigger_on_upload:
-            start a run for each new ``*.jsonl`` under ``input_prefix``. Default: True.
+            start a run for each new ``*.jsonl`` under ``input_prefix``; False for a workflow
+            an ``AudienceGenerationWorkflow`` starts (``batch_inference``). Default: True.
         :param job_name_prefix:
             Bedrock job names are ``<prefix>-<run id>-<shard>-<attempt>``. Default: ``batch``.
         :param timeout_duration_in_hours:
             24-168 per job. Default: the service's.
         :param model_invocation_type:
             ``InvokeModel`` or ``Converse``. Default: the service's.
+        :param vpc_config:
+            run every job's data access inside a VPC (``vpcConfig``: 1-16 subnets, 1-5
+            security groups); needs your own ``role`` with the EC2 permissions Bedrock documents
+            for VPC jobs. Default: no VPC.
         :param tags:
             tags of every job. Default: none.
         :param event_bus:
@@ -192,6 +198,19 @@ class BatchInferenceWorkflow(Construct):
                 "must be 1-20 letters or digits (Bedrock job names are "
                 "<prefix>-<run id>-<shard>-<attempt>, at most 63 characters)",
             )
+        if vpc_config is not None and role is None:
+            # "Protect batch inference jobs using a VPC" (a prerequisite, "Prerequisites for
+            # batch inference", https://docs.aws.amazon.com/bedrock/latest/userguide/
+            # batch-inference-prereq.html): the service role needs EC2 network-interface
+            # permissions that this library does not grant.
+            raise fail(
+                self,
+                "vpc_config",
+                vpc_config,
+                "needs your own role: Bedrock's service role must be allowed to create and "
+                "delete network interfaces in the subnets (Bedrock user guide, 'Protect batch "
+                "inference jobs using a VPC'), which the role this workflow creates is not",
+            )
         self.bucket = the_bucket
         self.tracker = JobStatusTracker.of(self)
         provider = CustomResourceProvider.of(self)
@@ -206,7 +225,8 @@ class BatchInferenceWorkflow(Construct):
             model_ids=[model_id],
         )
         bucket_name = the_bucket.bucket_name
-        self.step = BatchInferenceStep(
+        #: What every Bedrock job of a run is created with.
+        self.job_spec = BatchJobSpec(
             model_id=model_id,
             role=self.role,
             input_s3_uri=f"s3://{bucket_name}/{shard_prefix}",
@@ -214,9 +234,19 @@ class BatchInferenceWorkflow(Construct):
             output_encryption_key=output_encryption_key,
             timeout_duration_in_hours=timeout_duration_in_hours,
             model_invocation_type=model_invocation_type,
+            vpc_config=vpc_config,
             tags=tags,
         )
-        check_batch_inference(self, self.step)
+        check_job_spec(self, self.job_spec)
+        #: Where inputs land (``s3://<bucket>/<input_prefix>``); manual runs name files or
+        #: folders under it.
+        self.input_s3_uri = f"s3://{bucket_name}/{input_prefix}"
+        #: Where runs write (``<output location><run id>/``, the manifest included).
+        self.output_s3_uri = f"s3://{bucket_name}/{output_prefix}"
+        #: Whether each new input file starts a run.
+        self.trigger_on_upload = trigger_on_upload
+        #: A run's limit.
+        self.timeout = timeout or RUN_TIMEOUT
         self.state_machine_name = state_machine_name or Names.unique_resource_name(
             self, max_length=80, separator="-"
         )
@@ -247,14 +277,14 @@ class BatchInferenceWorkflow(Construct):
                 handler=provider.handler,
                 settings=settings,
                 own_arn=own_arn,
-                step=self.step,
+                step=self.job_spec,
                 tracker=self.tracker.state_machine,
                 event_bus=self.event_bus,
                 quota_wait=quota_seconds,
                 max_jobs_in_flight=max_jobs_in_flight,
                 max_attempts=max_attempts,
             ),
-            timeout=timeout or RUN_TIMEOUT,
+            timeout=self.timeout,
             logs_key=provider.logs_key,
             role_description="Batch inference workflow: splits, runs and tracks Bedrock jobs",
         )
@@ -307,7 +337,7 @@ class BatchInferenceWorkflow(Construct):
         output_prefix: str,
     ) -> None:
         stack = Stack.of(self)
-        grant_batch_inference(self, permissions, self.step)
+        grant_batch_inference(self, permissions, self.job_spec)
         jobs = stack.format_arn(
             service="bedrock", resource="model-invocation-job", resource_name="*"
         )
@@ -327,6 +357,6 @@ class BatchInferenceWorkflow(Construct):
         handler.read_objects(self.bucket, output_prefix, "output_prefix")
         handler.write_objects(self.bucket, output_prefix, "output_prefix")
         # Bedrock's manifest.json.out is written with the output key, when there is one.
-        _, output_key = key_parts(self.step.output_encryption_key)
+        _, output_key = key_parts(self.job_spec.output_encryption_key)
         if output_key is not None:
             handler.use_key(output_key, encrypt=False)

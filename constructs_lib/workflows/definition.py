@@ -12,13 +12,13 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._internal import contract
-from .fragments.batch_inference import BatchInference
 from .fragments.check_input import CheckInput
 from .fragments.export_sizes import ExportSizes
 from .fragments.publish_outcome import PublishOutcome, end_run
+from .fragments.run_batch_inference import RunBatchInference
 from .fragments.start_generation import StartGeneration
 from .fragments.track_job import TrackJob
-from .props import AudienceExportSize, BatchInferenceStep
+from .props import AudienceExportSize
 
 
 def audience_generation_definition(
@@ -32,11 +32,12 @@ def audience_generation_definition(
     quota_wait: int,
     export_sizes: Sequence[AudienceExportSize],
     max_concurrent_exports: int,
-    batch_inference: BatchInferenceStep | None,
+    batch_workflow: sfn.IStateMachine | None,
 ) -> sfn.IChainable:
     """Check the input, start the generation job, track it, export it in each size (when
-    there are ``export_sizes``), run the Bedrock job (with ``batch_inference``), and end with
-    ``AudienceReady``; every step's end, a failure included, goes to ``PublishOutcome``.
+    there are ``export_sizes``), run Bedrock batch inference (a run of ``batch_workflow``,
+    when given), and end with ``AudienceReady``; every step's end, a failure included, goes
+    to ``PublishOutcome``.
 
     The fragments are built in this order on purpose: each routes its failures to ``publish``
     as it is built, and that order is the order in which the rendered definition lists the
@@ -87,16 +88,9 @@ def audience_generation_definition(
                 publish=publish,
             )
         )
-    if batch_inference is not None:
+    if batch_workflow is not None:
         run = run.next(
-            BatchInference(
-                scope,
-                "BatchInference",
-                step=batch_inference,
-                tracker=tracker,
-                quota_wait=quota_wait,
-                publish=publish,
-            )
+            RunBatchInference(scope, "BatchInference", workflow=batch_workflow, publish=publish)
         )
     run.next(
         end_run(

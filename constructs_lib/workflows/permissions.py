@@ -3,6 +3,8 @@ as statements of its one managed policy (the role ignores the tasks' own grants)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_events as events
 from constructs import Construct
@@ -23,8 +25,15 @@ from ..bedrock.batch_inference_job import KMS_ACTIONS, grant_invoke_model
 from ..foundation._key_policy import audience_key_statements, require_key_statements
 from ..foundation.encryption_key import key_parts
 from ..tracking.job_status import JobStatusTracker, state_machine_arn_of
-from ..tracking.permissions import allow_sync_rule
-from .props import BatchInferenceStep
+from ..tracking.permissions import allow_own_executions, allow_sync_rule
+from .batch.job_spec import BatchJobSpec
+
+if TYPE_CHECKING:
+    from .batch_inference_workflow import BatchInferenceWorkflow
+
+#: Names of the batch runs an audience run starts: ``audience-<64 hex digits>`` (the input
+#: check builds them, ``lambda/workflow_input.py``).
+BATCH_RUN_PREFIX = "audience-"
 
 
 def grant_workflow_permissions(
@@ -36,12 +45,12 @@ def grant_workflow_permissions(
     seed_role_arn: str,
     own_arn: str,
     event_bus: events.IEventBus,
-    batch_inference: BatchInferenceStep | None,
+    batch_workflow: BatchInferenceWorkflow | None,
     collaboration_id: str | None = None,
 ) -> None:
     """Allow the workflow (``scope``) to start and track its jobs, pass the seed role, check
     its input, start itself and the tracker, and publish its end event; and, with
-    ``batch_inference``, what the Bedrock step needs."""
+    ``batch_workflow``, start, wait for and stop that workflow's runs."""
     allow = permissions.allow
     reason = "Job ids are assigned by the service when a run starts them."
     # StartAudienceGenerationJob requires only the configured audience model as a resource
@@ -76,8 +85,21 @@ def grant_workflow_permissions(
     grant_run_and_tracking(
         scope, permissions, provider=provider, own_arn=own_arn, event_bus=event_bus
     )
-    if batch_inference is not None:
-        grant_batch_inference(scope, permissions, batch_inference)
+    if batch_workflow is not None:
+        # startExecution.sync:2 of the batch workflow: StartExecution on it, DescribeExecution
+        # and StopExecution on its executions (the audience runs name them "audience-..."),
+        # and the managed rule, granted above ("IAM policies for Step Functions' optimized
+        # integrations", https://docs.aws.amazon.com/step-functions/latest/dg/
+        # stepfunctions-iam.html).
+        allow(["states:StartExecution"], [batch_workflow.state_machine_arn])
+        allow_own_executions(
+            scope,
+            permissions,
+            batch_workflow.state_machine_name,
+            BATCH_RUN_PREFIX,
+            "Runs of the batch inference workflow this workflow starts (their names end with "
+            "a hash of the audience run's).",
+        )
 
 
 def grant_run_and_tracking(
@@ -112,7 +134,7 @@ def grant_run_and_tracking(
 
 
 def grant_batch_inference(
-    scope: Construct, permissions: ServiceRolePolicy, step: BatchInferenceStep
+    scope: Construct, permissions: ServiceRolePolicy, step: BatchJobSpec
 ) -> None:
     """Create and tag Bedrock batch jobs of ``step``'s model, pass its role, use its output key
     (and make sure the key's policy lets Bedrock use it); a ``BedrockBatchInferenceRole`` gets

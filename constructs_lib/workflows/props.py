@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Duration
-from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from .._internal import defaults
@@ -23,9 +22,10 @@ from .._internal.validation import (
     is_unresolved,
     seconds_of,
 )
-from ..bedrock.batch_inference_job import BatchVpcConfig, ModelInvocationType, S3InputFormat
 from ..cleanrooms_ml.configured_audience_model import AudienceSizeType
-from ..foundation.encryption_key import AudienceEncryptionKey
+
+if TYPE_CHECKING:
+    from .batch_inference_workflow import BatchInferenceWorkflow
 
 #: EventBridge ``source`` and ``detail-type`` of the event every workflow execution ends with.
 WORKFLOW_EVENT_SOURCE = "cleanrooms-ml-cdk.audience-generation"
@@ -34,6 +34,10 @@ WORKFLOW_EVENT_DETAIL_TYPE = "Audience Generation Workflow Finished"
 #: Workflow outcomes besides the tracker's (SUCCEEDED, FAILED, TIMED_OUT, UNKNOWN_STATUS,
 #: CALL_FAILED): the input was rejected before any call.
 INVALID_INPUT = "INVALID_INPUT"
+#: Outcomes that end a run in success: SUCCEEDED, and SUCCEEDED_WITH_WARNINGS when the Bedrock
+#: step's batch run had partial results (some records or shards failed; its end event says how
+#: many).
+SUCCESSES = ("SUCCEEDED", "SUCCEEDED_WITH_WARNINGS")
 
 #: AWS Clean Rooms ML quotas ("AWS Clean Rooms ML quotas", Clean Rooms user guide).
 CLEAN_ROOMS_ML_QUOTAS_PAGE = (
@@ -50,47 +54,6 @@ class AudienceExportSize:
 
     type: AudienceSizeType
     value: int
-
-
-@dataclass(frozen=True)
-class BatchInferenceStep:
-    """A Bedrock batch inference job after the audience is generated and exported
-    (``CreateModelInvocationJob``); one job per run, named after the generation job.
-
-    :param model_id: foundation model id, inference profile, or custom model ARN.
-    :param role: role Bedrock assumes (a ``BedrockBatchInferenceRole``, an ``iam.IRole`` or an
-        ARN).
-    :param input_s3_uri:
-        ``s3://bucket/prefix/`` of the JSONL model inputs (Bedrock's record
-        format, ``{"recordId", "modelInput"}``). Each run reads its own part: a seed file
-        ``<seed prefix><path>.jsonl`` the folder ``<input_s3_uri><path>/``; a manual run the
-        ``batchInputS3Uri`` of its input (a folder or ``.jsonl`` file under this), else all of it.
-    :param output_s3_uri:
-        ``s3://bucket/prefix/``; each run writes under ``<job name>/``.
-    :param output_encryption_key:
-        key for the output. Default: the bucket's default encryption.
-    :param timeout_duration_in_hours:
-        24-168. Default: the service's default (168).
-    :param model_invocation_type:
-        ``InvokeModel`` or ``Converse``. Default: the service's.
-    :param input_format:
-        Default: ``JSONL``.
-    :param vpc_config:
-        subnets and security groups. Default: no VPC.
-    :param tags:
-        tags of every job. Default: none.
-    """
-
-    model_id: str
-    role: RoleLike
-    input_s3_uri: str
-    output_s3_uri: str
-    output_encryption_key: kms.IKey | AudienceEncryptionKey | str | None = None
-    timeout_duration_in_hours: int | None = None
-    model_invocation_type: ModelInvocationType | None = None
-    input_format: S3InputFormat = S3InputFormat.JSONL
-    vpc_config: BatchVpcConfig | None = None
-    tags: Mapping[str, str] | None = None
 
 
 def check_generation_props(
@@ -219,41 +182,31 @@ def check_job_names(
     *,
     job_name_prefix: str,
     export_sizes: Sequence[AudienceExportSize],
-    batch_inference: BatchInferenceStep | None,
 ) -> None:
-    """Check ``job_name_prefix`` against every name and path a run builds from it: the
-    generation job's name, each export job's name and, with a Bedrock step, the job's output
-    location ``<output_s3_uri>/<job name>/`` (Bedrock allows no spaces there), so a prefix
-    that would fail hours into a run fails at synth."""
+    """Check ``job_name_prefix`` against every name a run builds from it: the generation job's
+    name and each export job's name, so a prefix that would fail hours into a run fails at
+    synth."""
     if is_unresolved(job_name_prefix) or not isinstance(job_name_prefix, str):
         return
     name = job_name_prefix + _SAMPLE_SUFFIX
-    built: list[tuple[str, str, str, str, str]] = [
-        ("generation job name", name, "cleanroomsml", "StartAudienceGenerationJob", "name")
+    built: list[tuple[str, str, str]] = [
+        ("generation job name", name, "StartAudienceGenerationJob")
     ]
     for size in export_sizes:
         suffix = f"-{size.type.value.lower()}-{size.value}"
         export = name[: _NAME_MAX - len(suffix)] + suffix
-        built.append(("export job name", export, "cleanroomsml", "StartAudienceExportJob", "name"))
-    if batch_inference is not None and not is_unresolved(batch_inference.output_s3_uri):
-        uri = f"{batch_inference.output_s3_uri.rstrip('/')}/{name}/"
-        member = "outputDataConfig.s3OutputDataConfig.s3Uri"
-        built.append(
-            ("Bedrock output location", uri, "bedrock", "CreateModelInvocationJob", member)
-        )
-    for what, value, service, operation, member in built:
+        built.append(("export job name", export, "StartAudienceExportJob"))
+    for what, value, operation in built:
         try:
             check_api_value(
-                scope, "job_name_prefix", value, service=service, operation=operation, member=member
+                scope,
+                "job_name_prefix",
+                value,
+                service="cleanroomsml",
+                operation=operation,
+                member="name",
             )
         except ConstructValidationError as error:
-            if what == "Bedrock output location" and error.rule.startswith("must have at most"):
-                raise fail(
-                    scope,
-                    "batch_inference.output_s3_uri",
-                    batch_inference.output_s3_uri if batch_inference else None,
-                    f"leaves no room for each run's folder: {value!r} {error.rule}",
-                ) from None
             raise fail(
                 scope,
                 "job_name_prefix",
@@ -291,11 +244,14 @@ def check_no_substitution(scope: Construct, fields: Sequence[tuple[str, object]]
 
 
 def check_durations(
-    scope: Construct, timeout: Duration | None, quota_wait: Duration | None
+    scope: Construct,
+    timeout: Duration | None,
+    quota_wait: Duration | None,
+    default_timeout: Duration | None = None,
 ) -> tuple[int, int]:
-    """A run's limit (1 h-1 year; default 10 days) and its average wait for quota (1 minute to
-    that limit; default 12 hours), in seconds."""
-    overall = seconds_of(scope, "timeout", timeout or Duration.days(10))
+    """A run's limit (1 h-1 year; default ``default_timeout``, else 10 days) and its average
+    wait for quota (1 minute to that limit; default 12 hours), in seconds."""
+    overall = seconds_of(scope, "timeout", timeout or default_timeout or Duration.days(10))
     check_int_range(scope, "timeout (seconds)", overall, minimum=3600, maximum=365 * 86400)
     # the default wait is 12 hours, or the run's whole timeout when that is shorter
     wait = (
@@ -307,40 +263,18 @@ def check_durations(
     return overall, wait
 
 
-def check_batch_inference(scope: Construct, step: BatchInferenceStep) -> None:
-    """Check the Bedrock step against ``CreateModelInvocationJob``'s service model."""
-    check_role_trusts(scope, "batch_inference.role", step.role, defaults.BEDROCK_PRINCIPAL)
-    for prop, member, value in (
-        ("batch_inference.model_id", "modelId", step.model_id),
-        ("batch_inference.role", "roleArn", role_arn_of(step.role)),
-        (
-            "batch_inference.input_s3_uri",
-            "inputDataConfig.s3InputDataConfig.s3Uri",
-            step.input_s3_uri,
-        ),
-        (
-            "batch_inference.output_s3_uri",
-            "outputDataConfig.s3OutputDataConfig.s3Uri",
-            step.output_s3_uri,
-        ),
-        (
-            "batch_inference.timeout_duration_in_hours",
-            "timeoutDurationInHours",
-            step.timeout_duration_in_hours,
-        ),
-        (
-            "batch_inference.output_encryption_key",
-            "outputDataConfig.s3OutputDataConfig.s3EncryptionKeyId",
-            step.output_encryption_key if isinstance(step.output_encryption_key, str) else None,
-        ),
-    ):
-        check_api_value(
+def check_batch_workflow(scope: Construct, workflow: BatchInferenceWorkflow) -> None:
+    """A batch workflow the audience workflow starts must not also start on upload: each
+    run's input lands under its input location, so both would run it (twice the cost)."""
+    if workflow.trigger_on_upload:
+        raise fail(
             scope,
-            prop,
-            value,
-            service="bedrock",
-            operation="CreateModelInvocationJob",
-            member=member,
+            "batch_inference",
+            workflow.node.path,
+            "must be a BatchInferenceWorkflow created with trigger_on_upload=False: every "
+            "audience run's Bedrock input lands under its input location "
+            f"({workflow.input_s3_uri}), so a workflow that also starts on upload would run "
+            "each input twice",
         )
 
 
@@ -356,7 +290,7 @@ def input_check_settings(
     collaboration_id: str | None,
     description: str | None,
     tags: Mapping[str, str] | None,
-    batch_inference: BatchInferenceStep | None,
+    batch: Mapping[str, str] | None,
 ) -> dict[str, Any]:
     """The ``Settings`` the definition hands the input check (``lambda/workflow_input.py``):
     the defaults and limits a run's input is completed and checked with."""
@@ -376,9 +310,6 @@ def input_check_settings(
         settings["description"] = description
     if tags:
         settings["tags"] = dict(tags)
-    if batch_inference is not None:
-        settings["batch"] = {
-            "outputS3Uri": batch_inference.output_s3_uri,
-            "inputS3Uri": batch_inference.input_s3_uri,
-        }
+    if batch is not None:
+        settings["batch"] = dict(batch)
     return settings

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 
 from constructs_lib import (
     AudienceExportSize,
@@ -14,7 +15,7 @@ from constructs_lib import (
     AudienceOutputConfig,
     AudienceSizeConfig,
     AudienceSizeType,
-    BatchInferenceStep,
+    BatchInferenceWorkflow,
     ConfiguredAudienceModel,
     JobStatusTracker,
     LookalikeAudiencePipeline,
@@ -45,19 +46,15 @@ def _export_size(stack: cdk.Stack) -> None:
     )
 
 
-def _job_name_prefix(stack: cdk.Stack) -> None:
-    AudienceGenerationWorkflow(
+def _batch_on_upload(stack: cdk.Stack) -> None:
+    batch = BatchInferenceWorkflow(
         stack,
-        "Workflow",
-        configured_audience_model=CAM,
-        seed_role=ROLE,
-        job_name_prefix="acme lookalike",
-        batch_inference=BatchInferenceStep(
-            model_id="anthropic.claude-3-haiku-20240307-v1:0",
-            role="arn:aws:iam::111122223333:role/Bedrock",
-            input_s3_uri="s3://acme-seeds/batch-input/",
-            output_s3_uri="s3://acme-seeds/batch-output/",
-        ),
+        "Batch",
+        model_id="anthropic.claude-3-haiku-20240307-v1:0",
+        bucket=s3.Bucket.from_bucket_name(stack, "Data", "acme-seeds"),
+    )
+    AudienceGenerationWorkflow(
+        stack, "Workflow", configured_audience_model=CAM, seed_role=ROLE, batch_inference=batch
     )
 
 
@@ -90,7 +87,7 @@ def _intervals(stack: cdk.Stack) -> None:
 CASES: list[Callable[[cdk.Stack], None]] = [
     _prefix,
     _export_size,
-    _job_name_prefix,
+    _batch_on_upload,
     _role_name,
     _wrong_role,
     _intervals,

@@ -438,13 +438,13 @@ def test_fails_on_a_hand_made_sdk_task_without_its_grant() -> None:
 
 
 def test_fails_on_a_passed_role_without_pass_role(example: Stack) -> None:
-    # (f) the workflow passes the Bedrock role, the handler the Clean Rooms ML role
+    # (f) the batch workflow passes the Bedrock role, the handler the Clean Rooms ML role
     def no_pass_role(template: dict[str, Any]) -> None:
         _drop(template, lambda s: _actions(s) != ["iam:PassRole"])
 
     findings = _broken(example, no_pass_role)
     assert any(
-        "'StartBatchInference' RoleArn" in f and "not granted iam:PassRole" in f for f in findings
+        "'CreateShardJob' RoleArn" in f and "not granted iam:PassRole" in f for f in findings
     ), findings
     assert any("outputConfig.roleArn" in f and "not granted iam:PassRole" in f for f in findings)
     assert any("SeedAudience.RoleArn" in f for f in findings)

@@ -8,11 +8,15 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import boto3
 import pytest
 
+from tests.bedrock_fake import FakeBedrock
 from tests.sfn_configurations import (
+    BATCH,
     BUILDS,
     CAM_ARN,
     DATASET_ARN,
@@ -22,7 +26,7 @@ from tests.sfn_configurations import (
     synthesize_all,
 )
 from tests.sfn_coverage import CONFIGURATIONS_FILE, ENV
-from tests.sfn_support import interpreter
+from tests.sfn_support import REGION, interpreter
 
 MODEL_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:audience-model/m-1"
 
@@ -46,7 +50,11 @@ def test_every_configuration_has_its_state_machines(configurations: list[Configu
         if WORKFLOW in c.definitions
     }
     assert "ExportAudience" not in workflows["workflow, manual only"]
-    assert "StartBatchInference" in workflows["workflow, S3 trigger + exports + Bedrock"]
+    assert "RunBatchInference" in workflows["workflow, S3 trigger + exports + Bedrock"]
+    # AND a Bedrock step brings its batch inference workflow
+    for configuration in configurations:
+        bedrock = "+ Bedrock" in configuration.name or configuration.name.startswith("batch")
+        assert (BATCH in configuration.definitions) == bedrock, configuration.name
 
 
 def test_configurations_are_recorded_for_the_coverage_gate(
@@ -68,7 +76,7 @@ def _smoke_stubbers(configuration: Configuration, execution: str) -> dict[str, A
 
     now = datetime.datetime(2024, 7, 1, tzinfo=datetime.UTC)
     job_arn = "arn:aws:cleanrooms-ml:us-east-1:123456789012:audience-generation-job/j-1"
-    cleanrooms, bedrock = Stubber(new_client("cleanroomsml")), Stubber(new_client("bedrock"))
+    cleanrooms = Stubber(new_client("cleanroomsml"))
     name = f"audience-{hashlib.sha256(execution.encode()).hexdigest()[:16]}"
     states = json.loads(configuration.definitions.get(WORKFLOW, '{"States": {}}'))["States"]
     if WORKFLOW not in configuration.definitions:
@@ -95,19 +103,9 @@ def _smoke_stubbers(configuration: Configuration, execution: str) -> dict[str, A
                  "audienceGenerationJobArn": job_arn, "status": "ACTIVE",
                  "audienceSize": {"type": "ABSOLUTE", "value": 10000}}]},
         )  # fmt: skip
-    if "StartBatchInference" in states:
-        bedrock_arn = "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/abcdefghijkl"
-        bedrock.add_response("create_model_invocation_job", {"jobArn": bedrock_arn})
-        bedrock.add_response(
-            "get_model_invocation_job",
-            {"jobArn": bedrock_arn, "jobName": "b", "modelId": "m", "status": "Completed",
-             "roleArn": "arn:aws:iam::123456789012:role/r", "submitTime": now,
-             "inputDataConfig": {"s3InputDataConfig": {"s3Uri": "s3://b/in/"}},
-             "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": "s3://b/out/"}}},
-        )  # fmt: skip
     cleanrooms.activate()
-    bedrock.activate()
-    return {"cleanroomsml": cleanrooms, "bedrock": bedrock}
+    # Bedrock: a stateful fake that completes every job (the batch run's shards)
+    return {"cleanroomsml": cleanrooms, "bedrock": SimpleNamespace(client=FakeBedrock().client)}
 
 
 @pytest.mark.parametrize("name", list(BUILDS))
@@ -120,6 +118,19 @@ def test_every_configuration_runs_its_happy_path(
     stubbers = _smoke_stubbers(configuration, execution)
     with interpreter(stubbers) as run:
         run.machine(configuration.definitions[TRACKER], configuration.names[TRACKER])
+        if WORKFLOW in configuration.definitions and BATCH in configuration.definitions:
+            # the Bedrock step's batch workflow, and 20 model inputs under its input location
+            run.machine(configuration.definitions[BATCH], configuration.names[BATCH])
+            settings = json.loads(configuration.definitions[BATCH])["States"]["CheckBatchInput"][
+                "Parameters"
+            ]["Payload"]["Settings"]
+            s3 = boto3.client("s3", region_name=REGION)
+            s3.create_bucket(Bucket=settings["inputBucket"])
+            s3.put_object(
+                Bucket=settings["inputBucket"],
+                Key=f"{settings['inputPrefix']}prompts.jsonl",
+                Body=b"".join(b'{"modelInput": {"n": %d}}\n' % i for i in range(20)),
+            )
         if WORKFLOW in configuration.definitions:
             # WHEN a manual run starts
             result = run(
@@ -138,5 +149,4 @@ def test_every_configuration_runs_its_happy_path(
             )
     # THEN it succeeds, every scripted call made
     assert result.status == "SUCCEEDED", (result.error, result.cause)
-    for stubber in stubbers.values():
-        stubber.assert_no_pending_responses()
+    stubbers["cleanroomsml"].assert_no_pending_responses()

@@ -88,10 +88,11 @@ def test_pipeline_creates_every_part(full: Synthesized) -> None:
     assert counts["AWS::CleanRoomsML::TrainingDataset"] == 1
     assert counts["Custom::CleanRoomsMLAudienceModel"] == 1
     assert counts["Custom::CleanRoomsMLConfiguredAudienceModel"] == 1
-    assert counts["AWS::StepFunctions::StateMachine"] == 2
+    # the tracker, the workflow and the Bedrock step's batch inference workflow
+    assert counts["AWS::StepFunctions::StateMachine"] == 3
     assert counts["AWS::CloudFormation::WaitCondition"] == 1  # the model's readiness gate
     assert counts["AWS::CloudWatch::Dashboard"] == 1
-    assert counts["AWS::CloudWatch::Alarm"] == 3
+    assert counts["AWS::CloudWatch::Alarm"] == 4  # each state machine's failures, the handler's
     assert counts["AWS::SNS::Topic"] == 1
     assert counts["AWS::Lambda::Function"] == 2
     assert counts["AWS::IAM::Role"] >= 5  # handler, tracker, workflow, Clean Rooms ML, Bedrock
@@ -121,7 +122,9 @@ def test_configured_model_waits_for_training_and_feeds_the_workflow(full: Synthe
     ]
     parts = workflow["Properties"]["DefinitionString"]["Fn::Join"][1]
     assert {"Fn::GetAtt": [cam_id, "ConfiguredAudienceModelArn"]} in parts
-    assert "createModelInvocationJob" in json.dumps(parts)
+    # AND each run ends with a run of the batch inference workflow
+    assert "startExecution.sync:2" in json.dumps(parts)
+    assert "RunBatchInference" in json.dumps(parts)
 
 
 def test_alarm_topic_is_encrypted_tls_only_and_every_alarm_uses_it(full: Synthesized) -> None:

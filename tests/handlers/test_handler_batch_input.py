@@ -678,3 +678,19 @@ def test_fails_if_a_file_is_named_twice_through_its_folder(s3: Any) -> None:
     a = _put(s3, "batch-input/run-8/a.jsonl", _record(1) + b"\n")
     with pytest.raises(BatchInputError, match="give each file once"):
         _prepare({"inputUris": [a, f"s3://{BUCKET}/batch-input/run-8/"]})
+
+
+def test_a_run_another_workflow_starts_may_carry_its_parents_execution(s3: Any) -> None:
+    # GIVEN the input Step Functions gives a nested execution an audience run associates with
+    # itself: its own fields plus AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID ("Start workflow
+    # executions", https://docs.aws.amazon.com/step-functions/latest/dg/connect-stepfunctions.html)
+    uri = _put(s3, "batch-input/w48/a.jsonl", _record(1) + b"\n")
+    parent = "arn:aws:states:us-east-1:123456789012:execution:audiences:s3-abc"
+    given = {
+        "inputUris": [f"s3://{BUCKET}/batch-input/w48/"],
+        "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID": parent,
+    }
+    # WHEN prepared THEN it is accepted, the folder standing for its file
+    plan = _prepare(given)
+    assert plan["inputs"] == [uri]
+    assert plan["runId"] == batch_input.run_id_of("run-1")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+import batch_input
 import handler
 import pytest
 import workflow_input
@@ -11,6 +13,8 @@ from workflow_input import WorkflowInputError
 
 CAM_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:configured-audience-model/c-1"
 ROLE_ARN = "arn:aws:iam::123456789012:role/seed-reader"
+WORKFLOW_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:audiences"
+BATCH_WORKFLOW_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:batch"
 SETTINGS: dict[str, Any] = {
     "configuredAudienceModelArn": CAM_ARN,
     "roleArn": ROLE_ARN,
@@ -23,6 +27,8 @@ SETTINGS: dict[str, Any] = {
     "batch": {
         "outputS3Uri": "s3://team-seeds/batch-output/",
         "inputS3Uri": "s3://team-seeds/batch-input/",
+        "workflowArn": BATCH_WORKFLOW_ARN,
+        "caller": WORKFLOW_ARN,
     },
 }
 
@@ -55,9 +61,20 @@ def test_seed_file_becomes_a_complete_pascal_case_request() -> None:
             "Description": f"percentage 10 of {request['Name']}",
         }
     ]
-    assert plan["batch"]["JobName"] == f"{request['Name']}-batch"
-    assert plan["batch"]["OutputS3Uri"] == f"s3://team-seeds/batch-output/{request['Name']}/"
-    assert plan["batch"]["ClientRequestToken"].isalnum()
+    # the run of the batch inference workflow it starts: one name per audience workflow and
+    # execution, the folders named by the batch run's id (as the batch workflow derives it)
+    name = "audience-" + hashlib.sha256(f"{WORKFLOW_ARN}/run-1".encode()).hexdigest()
+    run_id = hashlib.sha256(name.encode()).hexdigest()[:16]
+    assert plan["batch"]["ExecutionName"] == name
+    assert len(name) <= 80  # StartExecution's name limit
+    assert plan["batch"]["ExecutionArn"] == (
+        f"arn:aws:states:us-east-1:123456789012:execution:batch:{name}"
+    )
+    assert plan["batch"]["OutputS3Uri"] == f"s3://team-seeds/batch-output/{run_id}/"
+    assert plan["batch"]["ManifestS3Uri"] == (
+        f"s3://team-seeds/batch-output/{run_id}/manifest.json"
+    )
+    assert batch_input.run_id_of(name) == run_id
     # the Bedrock input of a seed file's run: the folder named like the seed file
     assert plan["batch"]["InputS3Uri"] == "s3://team-seeds/batch-input/2026/w48/"
 
@@ -312,3 +329,20 @@ def test_a_broken_pattern_is_stated_in_words_or_quoted_only_when_short() -> None
         "does not match the pattern [0-9a-f]+"
     )
     assert workflow_input._broken_pattern("ModelId", long_pattern) == "is not a valid ModelId"
+
+
+def test_two_audience_workflows_sharing_a_batch_workflow_never_meet() -> None:
+    # GIVEN two audience workflows whose runs have the same execution name
+    other = {**SETTINGS, "batch": {**SETTINGS["batch"], "caller": WORKFLOW_ARN + "-2"}}
+    first = _prepare({"seedObject": {"bucket": "team-seeds", "key": "seeds/a.jsonl"}})
+    second = handler.on_event(
+        {
+            "Action": workflow_input.PREPARE_ACTION,
+            "Input": {"seedObject": {"bucket": "team-seeds", "key": "seeds/a.jsonl"}},
+            "ExecutionName": "run-1",
+            "Settings": other,
+        }
+    )
+    # THEN their batch runs have different names (Step Functions would refuse the second start)
+    assert first["batch"]["ExecutionName"] != second["batch"]["ExecutionName"]
+    assert first["batch"]["OutputS3Uri"] != second["batch"]["OutputS3Uri"]

@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import aws_cdk as cdk
+import boto3
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import Stubber
 from botocore.utils import ArgumentGenerator
 
 from constructs_lib import (
@@ -23,7 +25,8 @@ from constructs_lib import (
     AudienceExportSize,
     AudienceGenerationWorkflow,
     AudienceSizeType,
-    BatchInferenceStep,
+    BatchInferenceWorkflow,
+    BatchLimits,
     CleanRoomsMlServiceRole,
     SeedAudienceBucket,
 )
@@ -33,14 +36,14 @@ from constructs_lib._internal.state_machines import (
     quota_retry_attempts,
     transient_errors,
 )
-from tests.conftest import Synthesized, assert_cfn_lint_clean, bedrock_role, synth_stack
+from tests.bedrock_fake import FakeBedrock
+from tests.conftest import Synthesized, assert_cfn_lint_clean, synth_stack
 from tests.handler_support import new_client
 from tests.sfn_configurations import fast_tracker
 from tests.sfn_support import ACCOUNT, REGION, Run, definition_of, interpreter, machine_name_of
 
 CAM_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:configured-audience-model/c-1"
 JOB_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:audience-generation-job/j-1"
-BEDROCK_ARN = "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/abcdefghijkl"
 SEED_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/SeedRole"
 NOW = datetime.datetime(2024, 7, 1, tzinfo=datetime.UTC)
 
@@ -52,6 +55,8 @@ class Machines:
     tracker: str
     tracker_name: str
     synthesized: Synthesized
+    batch: str | None = None
+    batch_name: str | None = None
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -66,19 +71,22 @@ def _job_name(prefix: str, execution: str) -> str:
     return f"{prefix}-{hashlib.sha256(execution.encode()).hexdigest()[:16]}"
 
 
-def _machines(synthesized: Synthesized) -> Machines:
+def _machines(synthesized: Synthesized, batch: bool = False) -> Machines:
     return Machines(
         workflow=definition_of(synthesized.raw, "Workflow"),
         workflow_name=machine_name_of(synthesized.raw, "Workflow"),
         tracker=definition_of(synthesized.raw, "-job-status"),
         tracker_name=machine_name_of(synthesized.raw, "-job-status"),
         synthesized=synthesized,
+        batch=definition_of(synthesized.raw, "Batch") if batch else None,
+        batch_name=machine_name_of(synthesized.raw, "Batch") if batch else None,
     )
 
 
 @pytest.fixture(scope="module")
 def full(tmp_path_factory: pytest.TempPathFactory) -> Machines:
-    """GIVEN a workflow with an S3 trigger, one export size and a Bedrock step."""
+    """GIVEN a workflow with an S3 trigger, one export size and a Bedrock step: a batch
+    inference workflow (10 to 100 records a job) each run starts."""
 
     def build(stack: cdk.Stack) -> None:
         fast_tracker(stack)
@@ -87,7 +95,16 @@ def full(tmp_path_factory: pytest.TempPathFactory) -> Machines:
         role = CleanRoomsMlServiceRole(
             stack, "SeedRole", seed_bucket=seeds.bucket, seed_prefix="seeds/", encryption_key=key
         )
-        batch_role = bedrock_role(stack, seeds, key, construct_id="BedrockRole")
+        batch = BatchInferenceWorkflow(
+            stack,
+            "Batch",
+            model_id="anthropic.claude-3-haiku-20240307-v1:0",
+            bucket=seeds,
+            output_encryption_key=key,
+            limits=BatchLimits(min_records_per_job=10, max_records_per_job=100),
+            trigger_on_upload=False,
+            timeout_duration_in_hours=24,
+        )
         AudienceGenerationWorkflow(
             stack,
             "Workflow",
@@ -98,17 +115,10 @@ def full(tmp_path_factory: pytest.TempPathFactory) -> Machines:
             job_name_prefix="lookalike",
             tags={"team": "ads"},
             export_sizes=[AudienceExportSize(AudienceSizeType.ABSOLUTE, 10000)],
-            batch_inference=BatchInferenceStep(
-                model_id="anthropic.claude-3-haiku-20240307-v1:0",
-                role=batch_role,
-                input_s3_uri=seeds.s3_uri("batch-input/"),
-                output_s3_uri=seeds.s3_uri("batch-output/"),
-                output_encryption_key=key,
-                timeout_duration_in_hours=24,
-            ),
+            batch_inference=batch,
         )
 
-    return _machines(synth_stack(tmp_path_factory.mktemp("workflow-full"), build))
+    return _machines(synth_stack(tmp_path_factory.mktemp("workflow-full"), build), batch=True)
 
 
 @pytest.fixture(scope="module")
@@ -155,32 +165,51 @@ def _export(name: str, status: str, message: str | None = None) -> dict[str, Any
     return answer
 
 
-def _bedrock(status: str) -> dict[str, Any]:
-    return {
-        "jobArn": BEDROCK_ARN,
-        "jobName": "batch",
-        "modelId": "anthropic.claude-3-haiku-20240307-v1:0",
-        "roleArn": f"arn:aws:iam::{ACCOUNT}:role/BedrockRole",
-        "status": status,
-        "submitTime": NOW,
-        "lastModifiedTime": NOW,
-        "inputDataConfig": {"s3InputDataConfig": {"s3Uri": "s3://b/in/"}},
-        "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": "s3://b/out/"}},
-    }
-
-
-def _stubbers() -> dict[str, Stubber]:
-    stubbers = {service: Stubber(new_client(service)) for service in ("cleanroomsml", "bedrock")}
-    for stubber in stubbers.values():
-        stubber.activate()
+def _stubbers() -> dict[str, Any]:
+    stubbers: dict[str, Any] = {"cleanroomsml": Stubber(new_client("cleanroomsml"))}
+    stubbers["cleanroomsml"].activate()
     return stubbers
 
 
 @contextmanager
-def _running(machines: Machines, stubbers: dict[str, Stubber]) -> Iterator[Any]:
-    with interpreter(stubbers) as run:
+def _running(
+    machines: Machines, stubbers: dict[str, Any], bedrock: FakeBedrock | None = None
+) -> Iterator[Any]:
+    """The interpreter with the stack's tracker (and batch workflow), Clean Rooms ML answered by
+    ``stubbers`` and Bedrock by ``bedrock`` (a stateful fake), the seed bucket in moto's S3."""
+    services = dict(stubbers)
+    if bedrock is not None:
+        services["bedrock"] = SimpleNamespace(client=bedrock.client)
+    with interpreter(services) as run:
         run.machine(machines.tracker, machines.tracker_name)
+        if machines.batch is not None and machines.batch_name is not None:
+            run.machine(machines.batch, machines.batch_name)
+            boto3.client("s3", region_name=REGION).create_bucket(
+                Bucket=machines.settings["seedBucket"]
+            )
         yield run
+
+
+def _records(count: int) -> bytes:
+    """``count`` model inputs in Bedrock's record format (no record ids: the split adds them)."""
+    lines = [
+        json.dumps({"modelInput": {"messages": [{"role": "user", "content": f"customer {i}"}]}})
+        for i in range(count)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _put_input(machines: Machines, key: str, count: int) -> None:
+    boto3.client("s3", region_name=REGION).put_object(
+        Bucket=machines.settings["seedBucket"], Key=key, Body=_records(count)
+    )
+
+
+def _read_json(uri: str) -> dict[str, Any]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    body = boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"]
+    found: dict[str, Any] = json.loads(body.read())
+    return found
 
 
 def _run(run: Any, machines: Machines, execution_input: dict[str, Any], name: str) -> Run:
@@ -241,9 +270,11 @@ def _cli_input() -> dict[str, Any]:
 
 
 def test_new_seed_file_runs_generation_export_and_batch_inference(full: Machines) -> None:
-    # GIVEN services that accept every start and report each job done at its first poll
+    # GIVEN services that accept every start and report each job done at its first poll, and
+    # 250 model inputs in the seed file's folder under the batch workflow's input
     stubbers = _stubbers()
-    cleanrooms, bedrock = stubbers["cleanroomsml"], stubbers["bedrock"]
+    cleanrooms = stubbers["cleanroomsml"]
+    bedrock = FakeBedrock()
     bucket = full.settings["seedBucket"]
     uri = f"s3://{bucket}/seeds/new.jsonl"
     digest = hashlib.sha256(f"{bucket}/seeds/new.jsonl/0062E99A88DC407460".encode()).hexdigest()
@@ -279,32 +310,8 @@ def test_new_seed_file_runs_generation_export_and_batch_inference(full: Machines
     cleanrooms.add_response(
         "list_audience_export_jobs", {"audienceExportJobs": [_export(export_name, "ACTIVE")]}
     )
-    bedrock.add_response(
-        "create_model_invocation_job",
-        {"jobArn": BEDROCK_ARN},
-        {
-            "jobName": f"{job_name}-batch",
-            "clientRequestToken": ANY,
-            "roleArn": ANY,
-            "modelId": "anthropic.claude-3-haiku-20240307-v1:0",
-            "inputDataConfig": {
-                "s3InputDataConfig": {
-                    # the seed file's folder under the step's input (seeds/new.jsonl)
-                    "s3Uri": f"s3://{bucket}/batch-input/new/",
-                    "s3InputFormat": "JSONL",
-                }
-            },
-            "outputDataConfig": {
-                "s3OutputDataConfig": {
-                    "s3Uri": f"s3://{bucket}/batch-output/{job_name}/",
-                    "s3EncryptionKeyId": ANY,
-                }
-            },
-            "timeoutDurationInHours": 24,
-        },
-    )
-    bedrock.add_response("get_model_invocation_job", _bedrock("Completed"))
-    with _running(full, stubbers) as run:
+    with _running(full, stubbers, bedrock) as run:
+        _put_input(full, "batch-input/new/part-1.jsonl", 250)
         # WHEN S3 reports the new seed file, and EventBridge delivers it again during the run
         # and after it
         first = _run(run, full, _s3_event(bucket, "seeds/new.jsonl"), "delivery-1")
@@ -312,21 +319,32 @@ def test_new_seed_file_runs_generation_export_and_batch_inference(full: Machines
         handed = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{full.workflow_name}:{execution}"
         result = run.wait_for(handed)
         late = _run(run, full, _s3_event(bucket, "seeds/new.jsonl"), "delivery-3")
+        batch_runs = run.list_executions(full.batch_name)
+        manifest = _read_json(result.output["plan"]["batch"]["ManifestS3Uri"])
     # THEN every delivery leads to the one run named after the object,
     assert first.output["handedOver"]["executionArn"] == handed
     assert again.output["handedOver"]["executionArn"] == handed  # StartExecution is idempotent
     assert late.status == "SUCCEEDED"
     assert late.entered[-1] == "AlreadyHandedOver"
-    # AND that run started each job once and tracked each to its end
+    # AND that run started each Clean Rooms ML job once and tracked each to its end
     assert result.status == "SUCCEEDED", (result.error, result.cause)
-    assert [c for c in result.calls if c.startswith(("Start", "Create"))] == [
+    assert [c for c in result.calls if c.startswith("Start")] == [
         "StartAudienceGenerationJob",
         "StartAudienceExportJob",
-        "CreateModelInvocationJob",
     ]
-    for stubber in stubbers.values():
-        stubber.assert_no_pending_responses()
-    # AND ended with one completion event saying what ran
+    cleanrooms.assert_no_pending_responses()
+    # AND one run of the batch workflow read the seed file's folder: 250 records, 3 jobs of at
+    # most 100 (the model's limit in this stack)
+    plan = result.output["plan"]["batch"]
+    assert plan["InputS3Uri"] == f"s3://{bucket}/batch-input/new/"
+    [batch_run] = batch_runs
+    assert batch_run["executionArn"] == plan["ExecutionArn"]
+    assert batch_run["name"] == plan["ExecutionName"]
+    assert len(bedrock.jobs) == 3
+    assert [shard["records"] for shard in manifest["shards"]] == [84, 83, 83]
+    assert manifest["inputs"] == [f"s3://{bucket}/batch-input/new/part-1.jsonl"]
+    # AND the run ended with one completion event saying what ran, the batch run's counts and
+    # manifest included
     [event] = _workflow_events(result)
     assert event["detail-type"] == "Audience Generation Workflow Finished"
     detail = event["detail"]
@@ -334,9 +352,74 @@ def test_new_seed_file_runs_generation_export_and_batch_inference(full: Machines
     assert detail["generation"]["arn"] == JOB_ARN
     assert detail["generation"]["tracking"]["status"] == "ACTIVE"
     assert detail["exports"] == [{"name": export_name, "status": "ACTIVE"}]
-    assert detail["batch"]["arn"] == BEDROCK_ARN
-    assert detail["batch"]["tracking"]["status"] == "Completed"
+    assert detail["batch"]["executionArn"] == plan["ExecutionArn"]
+    assert detail["batch"]["outcome"] == "SUCCEEDED"
+    assert detail["batch"]["result"]["shards"] == 3
+    assert detail["batch"]["result"]["manifestUri"] == plan["ManifestS3Uri"]
     assert detail["plan"]["source"] == "s3"
+
+
+def test_a_batch_run_with_partial_results_ends_the_run_succeeded_with_warnings(
+    full: Machines,
+) -> None:
+    # GIVEN a manual run naming its Bedrock input, whose second shard's job expires on every
+    # attempt
+    stubbers = _stubbers()
+    cleanrooms = stubbers["cleanroomsml"]
+    bedrock = FakeBedrock(scripts={2: ["Expired"] * 3})
+    given = _cli_input()
+    del given["configuredAudienceModelArn"], given["seedAudience"]["roleArn"]
+    bucket = full.settings["seedBucket"]
+    given["batchInputS3Uri"] = f"s3://{bucket}/batch-input/weekly.jsonl"
+    cleanrooms.add_response("start_audience_generation_job", {"audienceGenerationJobArn": JOB_ARN})
+    cleanrooms.add_response("get_audience_generation_job", _job("ACTIVE"))
+    cleanrooms.add_response("start_audience_export_job", {})
+    cleanrooms.add_response(
+        "list_audience_export_jobs",
+        {"audienceExportJobs": [_export("weekly-lookalikes-absolute-10000", "ACTIVE")]},
+    )
+    with _running(full, stubbers, bedrock) as run:
+        _put_input(full, "batch-input/weekly.jsonl", 150)
+        # WHEN it runs
+        result = _run(run, full, given, "partial")
+    # THEN the execution succeeds, its outcome saying there were warnings, with the batch run's
+    # counts
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert "BatchInferenceWithWarnings" in result.entered
+    [event] = _workflow_events(result)
+    detail = event["detail"]
+    assert (detail["outcome"], detail["step"]) == ("SUCCEEDED_WITH_WARNINGS", "batch")
+    assert detail["batch"]["outcome"] == "SUCCEEDED_WITH_WARNINGS"
+    assert detail["batch"]["result"]["byStatus"] == {"Completed": 1, "Expired": 1}
+    assert "manifest" in detail["cause"]
+
+
+def test_fails_if_the_runs_bedrock_input_is_too_small_for_one_job(full: Machines) -> None:
+    # GIVEN a manual run whose Bedrock input holds 3 records (the model's minimum is 10)
+    stubbers = _stubbers()
+    cleanrooms = stubbers["cleanroomsml"]
+    given = _cli_input()
+    del given["configuredAudienceModelArn"], given["seedAudience"]["roleArn"]
+    given["batchInputS3Uri"] = f"s3://{full.settings['seedBucket']}/batch-input/tiny/"
+    cleanrooms.add_response("start_audience_generation_job", {"audienceGenerationJobArn": JOB_ARN})
+    cleanrooms.add_response("get_audience_generation_job", _job("ACTIVE"))
+    cleanrooms.add_response("start_audience_export_job", {})
+    cleanrooms.add_response(
+        "list_audience_export_jobs",
+        {"audienceExportJobs": [_export("weekly-lookalikes-absolute-10000", "ACTIVE")]},
+    )
+    bedrock = FakeBedrock()
+    with _running(full, stubbers, bedrock) as run:
+        _put_input(full, "batch-input/tiny/a.jsonl", 3)
+        result = _run(run, full, given, "tiny")
+    # THEN no Bedrock job starts and the run ends with the batch run's outcome and cause
+    assert bedrock.jobs == {}
+    assert result.status == "FAILED"
+    assert result.error == "TOO_FEW_RECORDS"
+    assert "3 records in all, fewer than the 10 one job needs" in str(result.cause)
+    assert "RunBatchInferenceOutcome" in result.entered
+    [event] = _workflow_events(result)
+    assert (event["detail"]["outcome"], event["detail"]["step"]) == ("TOO_FEW_RECORDS", "batch")
 
 
 def test_fails_if_the_notified_object_is_not_a_seed_file(full: Machines) -> None:
@@ -472,64 +555,9 @@ def test_failed_export_ends_the_run_before_batch_inference(full: Machines) -> No
         )
     assert result.error == "FAILED"
     assert result.cause == "Output bucket is not writable"
-    assert "CreateModelInvocationJob" not in result.calls
+    assert "RunBatchInference" not in result.entered
     [event] = _workflow_events(result)
     assert event["detail"]["step"] == "export"
-
-
-def test_bedrock_end_event_before_the_fallback_poll_ends_the_run_with_the_confirmed_outcome(
-    full: Machines,
-) -> None:
-    # GIVEN a run whose generation and export are done and whose Bedrock job is still running
-    # at the poller's first poll (the poller then waits out its sparse 35-minute interval)
-    stubbers = _stubbers()
-    cleanrooms, bedrock = stubbers["cleanroomsml"], stubbers["bedrock"]
-    given = _cli_input()
-    del given["configuredAudienceModelArn"], given["seedAudience"]["roleArn"]
-    cleanrooms.add_response("start_audience_generation_job", {"audienceGenerationJobArn": JOB_ARN})
-    cleanrooms.add_response("get_audience_generation_job", _job("ACTIVE"))
-    cleanrooms.add_response("start_audience_export_job", {})
-    export_name = "weekly-lookalikes-absolute-10000"
-    cleanrooms.add_response(
-        "list_audience_export_jobs", {"audienceExportJobs": [_export(export_name, "ACTIVE")]}
-    )
-    bedrock.add_response("create_model_invocation_job", {"jobArn": BEDROCK_ARN})
-    bedrock.add_response("get_model_invocation_job", _bedrock("InProgress"))  # the poller's
-    bedrock.add_response("get_model_invocation_job", _bedrock("Completed"))  # after the event
-    bedrock.add_response("get_model_invocation_job", _bedrock("Completed"))  # the confirmation
-    poller = (
-        f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{full.tracker_name}:"
-        f"bedrock-{hashlib.sha256(BEDROCK_ARN.encode()).hexdigest()}"
-    )
-    with _running(full, stubbers) as run:
-        workflow = run.start(full.workflow, given, "bedrock-event-first", full.workflow_name)
-        run.wait_until_waiting(poller)
-        # WHEN Bedrock's "Batch Inference Job State Change" event arrives first
-        ended = run(
-            full.tracker,
-            {
-                "kind": "BEDROCK_BATCH_INFERENCE_JOB",
-                "arn": BEDROCK_ARN,
-                "via": "event",
-                "eventStatus": "Completed",
-            },
-            None,
-            full.tracker_name,
-        )
-        stopped = run.wait_for(poller)
-        result = run.wait_for(workflow)
-    for stubber in stubbers.values():
-        stubber.assert_no_pending_responses()
-    # THEN the event concluded the job and stopped its poller
-    assert ended.status == "SUCCEEDED"
-    assert stopped.status == "ABORTED"
-    # AND the run confirmed the Bedrock outcome and ended like any other run, with one event
-    assert result.status == "SUCCEEDED", (result.error, result.cause)
-    assert "ConfirmBatchInference" in result.entered
-    [event] = _workflow_events(result)
-    assert event["detail"]["outcome"] == "SUCCEEDED"
-    assert event["detail"]["batch"]["arn"] == BEDROCK_ARN
-    assert event["detail"]["batch"]["tracking"]["status"] == "Completed"
 
 
 def test_start_refused_for_quota_waits_with_jittered_minutes_then_runs(plain: Machines) -> None:
@@ -629,9 +657,9 @@ def test_workflow_role_may_pass_only_the_seed_role(full: Machines) -> None:
         for s in p["Properties"]["PolicyDocument"]["Statement"]
     ]
     passes = [s for s in statements if s["Action"] == "iam:PassRole"]
+    # (the Bedrock role is passed by the batch workflow, whose runs this workflow starts)
     assert {s["Condition"]["StringEquals"]["iam:PassedToService"] for s in passes} == {
         "cleanrooms-ml.amazonaws.com",
-        "bedrock.amazonaws.com",
     }
     assert all("*" not in str(s["Resource"]) for s in passes)
 
@@ -652,15 +680,56 @@ def test_fails_if_an_export_percentage_is_over_100(stack: cdk.Stack) -> None:
         )  # fmt: skip
 
 
-def test_fails_if_the_batch_timeout_is_out_of_range(stack: cdk.Stack) -> None:
-    with pytest.raises(ValueError, match=r"batch_inference.timeout_duration_in_hours.*200"):
+def _batch_workflow(stack: cdk.Stack, **props: Any) -> BatchInferenceWorkflow:
+    bucket = cdk.aws_s3.Bucket(stack, "Data", event_bridge_enabled=True)
+    return BatchInferenceWorkflow(
+        stack, "Batch", model_id="anthropic.claude-3-haiku-20240307-v1:0", bucket=bucket, **props
+    )
+
+
+def test_fails_if_the_batch_workflow_also_starts_on_upload(stack: cdk.Stack) -> None:
+    # GIVEN a batch inference workflow that starts a run for every new input file
+    batch = _batch_workflow(stack)
+    # WHEN an audience workflow would start it too THEN synth fails: each input would run twice
+    with pytest.raises(
+        ValueError,
+        match=r"Scratch/W: invalid batch_inference='Scratch/Batch': must be a "
+        r"BatchInferenceWorkflow created with trigger_on_upload=False: every audience run's "
+        r"Bedrock input lands under its input location .*so a workflow that also starts on "
+        r"upload would run each input twice",
+    ):
         AudienceGenerationWorkflow(
             stack, "W", configured_audience_model=CAM_ARN, seed_role=SEED_ROLE_ARN,
-            batch_inference=BatchInferenceStep(
-                model_id="m", role=SEED_ROLE_ARN, input_s3_uri="s3://bucket-b/in/",
-                output_s3_uri="s3://bucket-b/out/", timeout_duration_in_hours=200,
-            ),
+            batch_inference=batch,
         )  # fmt: skip
+
+
+def test_a_bedrock_step_lengthens_the_default_run_timeout(stack: cdk.Stack) -> None:
+    # GIVEN batch runs limited to 20 days
+    batch = _batch_workflow(stack, trigger_on_upload=False, timeout=cdk.Duration.days(20))
+    # WHEN an audience workflow starts them
+    AudienceGenerationWorkflow(
+        stack, "W", configured_audience_model=CAM_ARN, seed_role=SEED_ROLE_ARN,
+        batch_inference=batch,
+    )  # fmt: skip
+    definition = _definition_of(stack, "W")
+    # THEN its runs may last the batch run's limit plus 10 days (generation and exports)
+    assert definition["TimeoutSeconds"] == 30 * 86400
+
+
+def _definition_of(stack: cdk.Stack, path: str) -> dict[str, Any]:
+    """The definition of the state machine whose name holds ``path`` (token parts blanked)."""
+    template = cdk.assertions.Template.from_stack(stack).to_json()
+    [machine] = [
+        r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::StepFunctions::StateMachine"
+        and f"-{path}-" in r["Properties"]["StateMachineName"]
+    ]
+    body = machine["DefinitionString"]
+    if isinstance(body, dict):
+        body = "".join(p if isinstance(p, str) else "x" for p in body["Fn::Join"][1])
+    return dict(json.loads(body))
 
 
 def test_export_already_started_by_a_retried_run_is_tracked_not_restarted(full: Machines) -> None:
@@ -674,10 +743,9 @@ def test_export_already_started_by_a_retried_run_is_tracked_not_restarted(full: 
     cleanrooms.add_response(
         "list_audience_export_jobs", {"audienceExportJobs": [_export(export_name, "ACTIVE")]}
     )
-    stubbers["bedrock"].add_response("create_model_invocation_job", {"jobArn": BEDROCK_ARN})
-    stubbers["bedrock"].add_response("get_model_invocation_job", _bedrock("Completed"))
     seed = {"seedObject": {"bucket": full.settings["seedBucket"], "key": "seeds/c.jsonl"}}
-    with _running(full, stubbers) as run:
+    with _running(full, stubbers, FakeBedrock()) as run:
+        _put_input(full, "batch-input/c/a.jsonl", 20)
         result = _run(run, full, seed, "retry")
     # THEN the run follows the existing export to its end and carries on
     assert result.status == "SUCCEEDED", (result.error, result.cause)
@@ -751,18 +819,24 @@ def _statements_of(synthesized: Synthesized, prefix: str) -> list[dict[str, Any]
     ]
 
 
-def test_workflow_may_create_bedrock_jobs_of_its_model_only(full: Machines) -> None:
-    # Service Authorization Reference (list_amazonbedrock.html): CreateModelInvocationJob needs
-    # the model (foundation-model) besides model-invocation-job
-    creates = [
-        json.dumps(s["Resource"])
-        for s in _statements_of(full.synthesized, "WorkflowPolicy")
-        if "bedrock:CreateModelInvocationJob" in s["Action"]
+def test_workflow_may_start_and_stop_only_its_batch_workflows_runs(full: Machines) -> None:
+    # GIVEN the workflow's policy ("IAM policies for Step Functions' optimized integrations":
+    # startExecution.sync:2 needs StartExecution on the state machine, DescribeExecution and
+    # StopExecution on its executions)
+    statements = _statements_of(full.synthesized, "WorkflowPolicy")
+    # THEN it creates no Bedrock job itself
+    assert not [s for s in statements if "bedrock:" in json.dumps(s["Action"])]
+    # AND it starts the batch workflow and reads or stops only the runs it names audience-...
+    starts = [
+        json.dumps(s["Resource"]) for s in statements if s["Action"] == "states:StartExecution"
     ]
-    assert any("::foundation-model/anthropic.claude-3-haiku-20240307-v1:0" in r for r in creates), (
-        creates
-    )
-    assert any("model-invocation-job/*" in r for r in creates)
+    assert any("Batch" in r for r in starts), starts
+    [runs] = [
+        json.dumps(s["Resource"])
+        for s in statements
+        if "states:StopExecution" in s["Action"] and "audience-*" in json.dumps(s["Resource"])
+    ]
+    assert f":execution:{full.batch_name}:audience-*" in runs
 
 
 def test_tracker_lists_exports_of_generation_jobs_only(full: Machines) -> None:
@@ -800,7 +874,9 @@ def test_state_machine_and_rule_roles_trust_only_their_own_resource(full: Machin
         condition = statement["Condition"]
         assert condition["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
         trusted[service].append(json.dumps(condition["ArnLike"]["aws:SourceArn"]))
-    assert len(trusted["states.amazonaws.com"]) == 2
+    # the tracker, the workflow and the batch workflow; the seed rule and the tracker's
+    # Bedrock event rule (the batch workflow starts on no upload here)
+    assert len(trusted["states.amazonaws.com"]) == 3
     assert len(trusted["events.amazonaws.com"]) == 2
     for service, arns in trusted.items():
         separator = ":stateMachine:" if service.startswith("states") else ":rule/"
@@ -826,32 +902,6 @@ def test_fails_if_the_collaboration_id_is_not_a_uuid(stack: cdk.Stack) -> None:
 
 
 # ---- guardrails (issue 14) -------------------------------------------------------------------
-
-
-def test_fails_if_the_job_name_prefix_breaks_the_bedrock_output_path(stack: cdk.Stack) -> None:
-    # GIVEN a prefix with a space: a valid Clean Rooms ML name, but each run's Bedrock output
-    # goes to <output_s3_uri>/<job name>/, where Bedrock allows no spaces
-    step = BatchInferenceStep(
-        model_id="anthropic.claude-3-haiku-20240307-v1:0",
-        role="arn:aws:iam::123456789012:role/Bedrock",
-        input_s3_uri="s3://seeds/batch-input/",
-        output_s3_uri="s3://seeds/batch-output/",
-    )
-    # WHEN the workflow is built THEN synth fails before any run, naming what the prefix builds
-    with pytest.raises(
-        ValueError,
-        match=r"Scratch/W: invalid job_name_prefix='acme lookalike': a run builds the Bedrock "
-        r"output location 's3://seeds/batch-output/acme lookalike-0+/' from it, which must be an "
-        r"S3 URI",
-    ):
-        AudienceGenerationWorkflow(
-            stack,
-            "W",
-            configured_audience_model=CAM_ARN,
-            seed_role=SEED_ROLE_ARN,
-            job_name_prefix="acme lookalike",
-            batch_inference=step,
-        )
 
 
 def test_fails_if_an_export_size_is_not_a_bin_of_the_configured_model(stack: cdk.Stack) -> None:

@@ -399,3 +399,62 @@ def test_a_job_that_ended_before_its_stop_still_ends_the_shard(machines: Machine
     assert bedrock.stopped == []
     assert "StopShardJob" in result.entered
     assert _events(result)[0]["detail"]["result"]["byStatus"] == {"InProgress": 1}
+
+
+# ---- construct props --------------------------------------------------------------------------
+
+
+def _construct(stack: Any, **props: Any) -> Any:
+    import aws_cdk as cdk
+
+    from constructs_lib import BatchInferenceWorkflow
+
+    bucket = cdk.aws_s3.Bucket(stack, "Data", event_bridge_enabled=True)
+    return BatchInferenceWorkflow(
+        stack, "Batch", model_id="anthropic.claude-3-haiku-20240307-v1:0", bucket=bucket, **props
+    )
+
+
+def test_fails_if_a_job_prop_breaks_the_service_model_naming_the_workflows_prop(
+    stack: Any,
+) -> None:
+    # GIVEN a job timeout over Bedrock's 168 hours  WHEN built  THEN the error names this
+    # construct's own prop
+    with pytest.raises(ValueError, match=r"Scratch/Batch: invalid timeout_duration_in_hours=200"):
+        _construct(stack, timeout_duration_in_hours=200)
+
+
+def test_fails_if_a_vpc_is_given_without_a_role(stack: Any) -> None:
+    from constructs_lib import BatchVpcConfig
+
+    # GIVEN a VPC for the jobs and no role of the caller's (the created role has no EC2
+    # permissions, which Bedrock's service role needs for VPC jobs)
+    vpc = BatchVpcConfig(["subnet-0123456789abcdef0"], ["sg-0123456789abcdef0"])
+    with pytest.raises(
+        ValueError, match=r"Scratch/Batch: invalid vpc_config=.*needs your own role"
+    ):
+        _construct(stack, vpc_config=vpc)
+
+
+def test_a_vpc_with_the_callers_role_reaches_every_shard_job(stack: Any) -> None:
+    import aws_cdk as cdk
+
+    from constructs_lib import BatchVpcConfig
+
+    # GIVEN a VPC and the caller's own Bedrock role
+    vpc = BatchVpcConfig(["subnet-0123456789abcdef0"], ["sg-0123456789abcdef0"])
+    role = cdk.aws_iam.Role(
+        stack, "Bedrock", assumed_by=cdk.aws_iam.ServicePrincipal("bedrock.amazonaws.com")
+    )
+    batch = _construct(stack, vpc_config=vpc, role=role)
+    # THEN each shard's CreateModelInvocationJob carries it
+    template = cdk.assertions.Template.from_stack(stack).to_json()
+    [machine] = [
+        r
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::StepFunctions::StateMachine" and "CreateShardJob" in json.dumps(r)
+    ]
+    assert '\\"VpcConfig\\":{\\"SubnetIds\\":[\\"subnet-0123456789abcdef0\\"]' in json.dumps(
+        machine
+    )
+    assert batch.job_spec.vpc_config == vpc

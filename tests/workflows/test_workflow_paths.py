@@ -1,11 +1,12 @@
 """Every way a run of the audience-generation workflow can end, one test each.
 
 The workflow is the synthesized one (S3 trigger, an export, a Bedrock step). Its job-status
-tracker is replaced by a stand-in state machine under the tracker's name, scripted per test to
-succeed, fail with an outcome, fail with no error, or wait until the test stops it, so that
-each tracking step's failure reader (``read_nested_failure``) is driven down every branch; the
-start calls are refused by scripted service errors or injected faults. These are the paths the
-path-coverage gate (``tests/sfn_coverage.py``) found no other test taking.
+tracker and its batch inference workflow are replaced by stand-in state machines under their
+names, scripted per test to succeed, fail with an outcome, fail with no error, or wait until the
+test stops them, so that each nested step's failure reader (``read_nested_failure``) is driven
+down every branch; the start calls are refused by scripted service errors or injected faults.
+These are the paths the path-coverage gate (``tests/sfn_coverage.py``) found no other test
+taking.
 """
 
 from __future__ import annotations
@@ -24,16 +25,13 @@ from tests.sfn_configurations import BUILDS
 from tests.sfn_support import REGION, Run, definition_of, interpreter, machine_name_of
 
 GENERATION_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:audience-generation-job/j-1"
-BEDROCK_ARN = "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/abcdefghijkl"
 MANUAL_INPUT = {"seedAudience": {"dataSource": {"s3Uri": "s3://team-seeds/seeds/weekly.jsonl"}}}
 
-#: Which tracking step a stand-in misbehaves in: the kind it is asked to track, and whether it
-#: is the Bedrock poller (named bedrock-...) or the confirmation after it.
+#: Which nested step a stand-in misbehaves in: the tracker's kind of job, or the batch run.
 STEPS = {
-    "generation": ("AUDIENCE_GENERATION_JOB", None),
-    "export": ("AUDIENCE_EXPORT_JOB", None),
-    "batch": ("BEDROCK_BATCH_INFERENCE_JOB", True),
-    "confirm": ("BEDROCK_BATCH_INFERENCE_JOB", False),
+    "generation": "AUDIENCE_GENERATION_JOB",
+    "export": "AUDIENCE_EXPORT_JOB",
+    "batch": None,
 }
 
 
@@ -47,65 +45,72 @@ def machines(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "workflow": definition_of(template, "Workflow"),
         "workflow_name": machine_name_of(template, "Workflow"),
         "tracker_name": machine_name_of(template, "-job-status"),
+        "batch_name": machine_name_of(template, "Batch"),
     }
+
+
+#: How a stand-in misbehaves.
+MISBEHAVIOURS: dict[str, dict[str, Any]] = {
+    "outcome": {"Type": "Fail", "Error": "FAILED", "Cause": "the job failed"},
+    "no error": {"Type": "Fail"},
+    "stop": {"Type": "Wait", "Seconds": 60, "End": True},
+}
 
 
 def _stand_in(step: str | None, behaviour: str) -> str:
     """A tracker stand-in: succeeds for every job but ``step``'s, where it ``behaves``."""
-    misbehave: dict[str, Any] = {
-        "outcome": {"Type": "Fail", "Error": "FAILED", "Cause": "the job failed"},
-        "no error": {"Type": "Fail"},
-        "stop": {"Type": "Wait", "Seconds": 60, "End": True},
-    }[behaviour]
-    kind, poller = STEPS[step] if step else ("NONE", None)
-    conditions: list[dict[str, Any]] = [{"Variable": "$.kind", "StringEquals": kind}]
-    if poller is not None:
-        matches = {"Variable": "$.name", "StringMatches": "bedrock-*"}
-        conditions.append(matches if poller else {"Not": matches})
-    # Bedrock's poller, when it is not the step that misbehaves, waits to be stopped (as
-    # Bedrock's end event would), so that the workflow goes on to its confirmation.
+    kind = STEPS[step] if step else None
     return json.dumps(
         {
-            "StartAt": "Look",
+            "StartAt": "Route",
             "States": {
-                "Look": {
-                    "Type": "Pass",
-                    "Parameters": {"name.$": "$$.Execution.Name", "kind.$": "$.kind"},
-                    "Next": "Route",
-                },
                 "Route": {
                     "Type": "Choice",
                     "Choices": [
-                        {"And": conditions, "Next": "Misbehave"},
-                        {"Variable": "$.name", "StringMatches": "bedrock-*", "Next": "Wait"},
+                        {"Variable": "$.kind", "StringEquals": kind or "NONE", "Next": "Misbehave"}
                     ],
                     "Default": "Done",
                 },
-                "Misbehave": misbehave,
-                "Wait": {"Type": "Wait", "Seconds": 60, "End": True},
+                "Misbehave": MISBEHAVIOURS[behaviour],
                 "Done": {"Type": "Pass", "Result": {"result": {"Status": "ACTIVE"}}, "End": True},
             },
         }
     )
 
 
+def _batch_stand_in(behaviour: str) -> str:
+    """A batch workflow stand-in: ends as a batch run does (its final state holds ``end`` and
+    ``result``), SUCCEEDED or SUCCEEDED_WITH_WARNINGS, or misbehaves."""
+    outcome = {"succeeded": "SUCCEEDED", "warnings": "SUCCEEDED_WITH_WARNINGS"}.get(behaviour)
+    ending = (
+        {
+            "Type": "Pass",
+            "Result": {
+                "end": {"outcome": outcome, "cause": "2 shards; the manifest is s3://b/m.json"},
+                "result": {"outcome": outcome, "manifestUri": "s3://b/m.json", "shards": 2},
+            },
+            "End": True,
+        }
+        if outcome
+        else MISBEHAVIOURS[behaviour]
+    )
+    return json.dumps({"StartAt": "End", "States": {"End": ending}})
+
+
 def _stubbers(refuse: str | None = None) -> dict[str, Stubber]:
-    """Services that accept every start, or refuse the ``refuse`` one (access denied)."""
+    """Clean Rooms ML accepting every start, or refusing the ``refuse`` one (access denied)."""
     cleanrooms = Stubber(new_client("cleanroomsml"))
-    bedrock = Stubber(new_client("bedrock"))
-    for name, stubber, method, answer in (
-        ("generation", cleanrooms, "start_audience_generation_job",
+    for name, method, answer in (
+        ("generation", "start_audience_generation_job",
          {"audienceGenerationJobArn": GENERATION_ARN}),
-        ("export", cleanrooms, "start_audience_export_job", {}),
-        ("batch", bedrock, "create_model_invocation_job", {"jobArn": BEDROCK_ARN}),
+        ("export", "start_audience_export_job", {}),
     ):  # fmt: skip
         if name == refuse:
-            stubber.add_client_error(method, "AccessDeniedException", "not allowed", 403)
+            cleanrooms.add_client_error(method, "AccessDeniedException", "not allowed", 403)
             break
-        stubber.add_response(method, answer)
+        cleanrooms.add_response(method, answer)
     cleanrooms.activate()
-    bedrock.activate()
-    return {"cleanroomsml": cleanrooms, "bedrock": bedrock}
+    return {"cleanroomsml": cleanrooms}
 
 
 def _run(
@@ -113,6 +118,7 @@ def _run(
     stand_in: str,
     stubbers: dict[str, Stubber],
     *,
+    batch: str = "succeeded",
     create_tracker: bool = True,
     faults: dict[str, str] | None = None,
     casing: str = "sfn",
@@ -120,18 +126,19 @@ def _run(
     with interpreter(stubbers, faults=faults, description_casing=casing) as run:
         if create_tracker:
             run.machine(stand_in, machines["tracker_name"])
+        run.machine(_batch_stand_in(batch), machines["batch_name"])
         execution = run.start(
             machines["workflow"], MANUAL_INPUT, "a-run", machines["workflow_name"]
         )
         sfn = client("stepfunctions", region_name=REGION)
         deadline = time.monotonic() + 60
         while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
-            # stop every stand-in that waits (as Bedrock's end event or an operator would)
-            if create_tracker:
-                for e in run.list_executions(machines["tracker_name"]):
-                    if e["status"] != "RUNNING":
-                        continue
-                    if run.is_waiting(e["executionArn"]):
+            # stop every stand-in that waits (as an operator would)
+            for name in ("tracker_name", "batch_name"):
+                if name == "tracker_name" and not create_tracker:
+                    continue
+                for e in run.list_executions(machines[name]):
+                    if e["status"] == "RUNNING" and run.is_waiting(e["executionArn"]):
                         sfn.stop_execution(executionArn=e["executionArn"], cause="stopped")
             assert time.monotonic() < deadline, "the run did not end"
             time.sleep(0.05)
@@ -141,12 +148,11 @@ def _run(
 STATE_OF = {
     "generation": "TrackGenerationJob",
     "export": "TrackExport",
-    "batch": "TrackBatchInference",
-    "confirm": "ConfirmBatchInference",
+    "batch": "RunBatchInference",
 }
 
 
-#: How a tracking execution may end, the failure reader's branch for it, and the run's error.
+#: How a nested execution may end, the failure reader's branch for it, and the run's error.
 ENDINGS = [
     ("outcome", "sfn", "Outcome", "FAILED"),
     ("outcome", "api", "OutcomeLower", "FAILED"),
@@ -157,32 +163,52 @@ ENDINGS = [
 
 @pytest.mark.parametrize(
     ("step", "behaviour", "casing", "suffix", "error"),
-    [
-        (step, *ending)
-        for step in STEPS
-        for ending in ENDINGS
-        # a stopped Bedrock poller is the event path: the run confirms the status (tested in
-        # test_audience_generation_workflow.py)
-        if not (step == "batch" and ending[0] == "stop")
-    ],
+    [(step, *ending) for step in STEPS for ending in ENDINGS],
 )
-def test_a_tracking_step_that_fails_ends_the_run_with_its_outcome(
+def test_a_nested_step_that_fails_ends_the_run_with_its_outcome(
     machines: dict[str, str], step: str, behaviour: str, casing: str, suffix: str, error: str
 ) -> None:
-    # GIVEN a tracker that ends the job of ``step`` that way (the description in ``casing``)
-    result = _run(machines, _stand_in(step, behaviour), _stubbers(), casing=casing)
-    # THEN the run fails with the tracker's outcome, read by that step's failure reader
+    # GIVEN a tracker (or batch run) that ends ``step`` that way (the description in ``casing``)
+    if step == "batch":
+        result = _run(
+            machines, _stand_in(None, "outcome"), _stubbers(), batch=behaviour, casing=casing
+        )
+    else:
+        result = _run(machines, _stand_in(step, behaviour), _stubbers(), casing=casing)
+    # THEN the run fails with the nested execution's outcome, read by that step's failure reader
     assert result.status == "FAILED"
     assert result.error == error
     assert f"{STATE_OF[step]}{suffix}" in result.entered
     [event] = [e for e in result.events if e["source"] == "cleanrooms-ml-cdk.audience-generation"]
     assert event["detail"]["outcome"] == error
+    assert event["detail"]["step"] == step
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "outcome", "state"),
+    [
+        ("succeeded", "SUCCEEDED", "BatchInferenceDone"),
+        ("warnings", "SUCCEEDED_WITH_WARNINGS", "BatchInferenceWithWarnings"),
+    ],
+)
+def test_a_batch_run_that_succeeds_ends_the_run_with_its_outcome(
+    machines: dict[str, str], behaviour: str, outcome: str, state: str
+) -> None:
+    # GIVEN a batch run that succeeds, with or without warnings
+    result = _run(machines, _stand_in(None, "outcome"), _stubbers(), batch=behaviour)
+    # THEN the audience run succeeds with that outcome, carrying the batch run's result
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert state in result.entered
+    [event] = [e for e in result.events if e["source"] == "cleanrooms-ml-cdk.audience-generation"]
+    assert event["detail"]["outcome"] == outcome
+    assert event["detail"]["batch"]["outcome"] == outcome
+    assert event["detail"]["batch"]["result"]["manifestUri"] == "s3://b/m.json"
 
 
 @pytest.mark.parametrize("step", list(STEPS))
 def test_fails_if_a_tracking_execution_cannot_start(machines: dict[str, str], step: str) -> None:
-    # GIVEN Step Functions refuses the step's StartExecution (generation is the 1st tracking
-    # start, the export the 2nd, the Bedrock poller the 3rd, its confirmation the 4th)
+    # GIVEN Step Functions refuses the step's StartExecution (generation's tracking is the 1st
+    # nested start, the export's the 2nd, the batch run the 3rd)
     nth = list(STEPS).index(step) + 1
     result = _run(
         machines,
@@ -201,7 +227,6 @@ def test_fails_if_a_tracking_execution_cannot_start(machines: dict[str, str], st
     [
         ("generation", "StartGenerationJobCallFailed"),
         ("export", "StartExportFailed"),
-        ("batch", "StartBatchInferenceCallFailed"),
     ],
 )
 def test_fails_if_a_start_call_is_refused(

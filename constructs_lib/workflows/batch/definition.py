@@ -16,7 +16,8 @@ from ..._internal import contract
 from ..._internal.state_machines import any_of, publish_event, retry_with_jitter
 from ..fragments.hand_over import HandOverSeedFile
 from ..fragments.publish_outcome import end_run
-from ..props import BatchInferenceStep
+from ..props import SUCCESSES
+from .job_spec import BatchJobSpec
 from .shard_run import ShardRun
 
 #: EventBridge ``source`` and ``detail-type`` of the event every batch inference run ends with.
@@ -24,8 +25,6 @@ BATCH_EVENT_SOURCE = "cleanrooms-ml-cdk.batch-inference"
 BATCH_EVENT_DETAIL_TYPE = "Batch Inference Workflow Finished"
 #: Outcomes of a run besides the shards' (SUCCEEDED, SUCCEEDED_WITH_WARNINGS, FAILED).
 TOO_FEW_RECORDS = "TOO_FEW_RECORDS"
-#: Outcomes that end the execution in success.
-SUCCESSES = ("SUCCEEDED", "SUCCEEDED_WITH_WARNINGS")
 
 
 def batch_inference_definition(
@@ -34,7 +33,7 @@ def batch_inference_definition(
     handler: lambda_.IFunction,
     settings: Mapping[str, Any],
     own_arn: str,
-    step: BatchInferenceStep,
+    step: BatchJobSpec,
     tracker: sfn.IStateMachine,
     event_bus: events.IEventBus,
     quota_wait: int,

@@ -16,9 +16,8 @@ from ..._internal.state_machines import (
     retry_with_jitter,
     transient_errors,
 )
-from ..fragments.batch_inference import create_job, job_parameters
 from ..fragments.track_job import start_tracking
-from ..props import BatchInferenceStep
+from .job_spec import BatchJobSpec, create_job, job_parameters
 
 #: Bedrock statuses a shard ends with, its results in S3 (``GetModelInvocationJob``'s
 #: ``status``: "PartiallyCompleted - Not all of your records could be processed in time",
@@ -58,7 +57,7 @@ class ShardRun(Fragment):
         scope: Construct,
         construct_id: str,
         *,
-        step: BatchInferenceStep,
+        step: BatchJobSpec,
         tracker: sfn.IStateMachine,
         quota_wait: int,
         max_attempts: int,
@@ -67,7 +66,7 @@ class ShardRun(Fragment):
         first = sfn.Pass(
             self, "FirstAttempt", result=sfn.Result.from_number(1), result_path="$.attempts"
         )
-        create = create_job(self, "CreateShardJob", shard_job_parameters(step), "$.job", quota_wait)
+        create = create_job(self, "CreateShardJob", job_parameters(step), "$.job", quota_wait)
         result = sfn.Pass(self, "ShardResult", parameters=_result("$.job.arn"))
         not_started = sfn.Pass(
             self,
@@ -171,24 +170,3 @@ def _result(job_path: str | None) -> dict[str, Any]:
         "attempts.$": "$.attempts",
         "outputUri.$": "States.Format('{}shard-{}/', $.plan.outputUri, $.shard.index)",
     }
-
-
-def shard_job_parameters(step: BatchInferenceStep) -> dict[str, Any]:
-    """``step``'s ``CreateModelInvocationJob`` request for one shard and attempt: its own name,
-    token, input file and output folder."""
-    parameters = job_parameters(step)
-    for key in ("JobName.$", "ClientRequestToken.$"):
-        parameters.pop(key)
-    parameters["JobName.$"] = (
-        "States.Format('{}-{}-{}-{}', $.plan.jobNamePrefix, $.plan.runId, $.shard.index, "
-        "$.attempts)"
-    )
-    parameters["ClientRequestToken.$"] = (
-        "States.Hash(States.Format('{}/{}/{}', $.plan.runId, $.shard.index, $.attempts), 'SHA-256')"
-    )
-    parameters["InputDataConfig"]["S3InputDataConfig"].pop("S3Uri.$")
-    parameters["InputDataConfig"]["S3InputDataConfig"]["S3Uri.$"] = "$.shard.uri"
-    output = parameters["OutputDataConfig"]["S3OutputDataConfig"]
-    output.pop("S3Uri.$")
-    output["S3Uri.$"] = "States.Format('{}shard-{}/', $.plan.outputUri, $.shard.index)"
-    return parameters

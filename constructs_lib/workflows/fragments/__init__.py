@@ -5,9 +5,9 @@ a run meets them:
   ``HandOverSeedFile``; any other input is checked by the handler into the run's plan);
 - ``start_generation``: ``StartGeneration`` (``StartAudienceGenerationJob``);
 - ``track_job``: ``TrackJob`` (a nested execution of the job-status tracker, its failure read
-  into the run's outcome), used for the generation job, each export and the Bedrock job;
+  into the run's outcome), used for the generation job and each export;
 - ``export_sizes``: ``ExportSizes`` (the export Map);
-- ``batch_inference``: ``BatchInference`` (``CreateModelInvocationJob``, tracked);
+- ``run_batch_inference``: ``RunBatchInference`` (a nested run of a ``BatchInferenceWorkflow``);
 - ``publish_outcome``: ``PublishOutcome`` (the end event, then success or failure) and
   ``end_run`` / ``catch_call``, which route a step's end to it.
 

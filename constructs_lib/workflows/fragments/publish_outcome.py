@@ -8,8 +8,8 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ..._internal.fragment import Fragment
-from ..._internal.state_machines import publish_event
-from ..props import WORKFLOW_EVENT_DETAIL_TYPE, WORKFLOW_EVENT_SOURCE
+from ..._internal.state_machines import any_of, publish_event
+from ..props import SUCCESSES, WORKFLOW_EVENT_DETAIL_TYPE, WORKFLOW_EVENT_SOURCE
 
 
 class PublishOutcome(Fragment):
@@ -17,7 +17,8 @@ class PublishOutcome(Fragment):
 
     Start state: ``PublishOutcome`` (one event on ``event_bus``, ``source``
     ``WORKFLOW_EVENT_SOURCE``, ``detail-type`` ``WORKFLOW_EVENT_DETAIL_TYPE``). Ends: none; the
-    ``Outcome`` choice ends the execution in ``RunSucceeded`` when the outcome is SUCCEEDED, else
+    ``Outcome`` choice ends the execution in ``RunSucceeded`` when the outcome is SUCCEEDED or
+    SUCCEEDED_WITH_WARNINGS (the Bedrock step's batch run had partial results), else
     in ``RunFailed`` with the outcome as the error and its cause.
 
     Expects in the state: ``$.end`` (``outcome``, ``cause``, ``step``: what ``end_run`` and the
@@ -45,10 +46,7 @@ class PublishOutcome(Fragment):
         )
         self._start.next(
             sfn.Choice(self, "Outcome")
-            .when(
-                sfn.Condition.string_equals("$.end.outcome", "SUCCEEDED"),
-                sfn.Succeed(self, "RunSucceeded"),
-            )
+            .when(any_of("$.end.outcome", SUCCESSES), sfn.Succeed(self, "RunSucceeded"))
             .otherwise(
                 sfn.Fail(self, "RunFailed", error_path="$.end.outcome", cause_path="$.end.cause")
             )
