@@ -37,6 +37,7 @@ The AWS CLI cannot be installed next to the pinned botocore, so this module play
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
 import json
 import os
@@ -870,8 +871,10 @@ class ScriptedAws:
     workflow starts, their exports, the stack's audience model and configured model. A job ends
     (or not) as its ``Fate`` says. What the services write to S3 is written to moto's S3, in a
     layout of this script's choosing (AWS documents the files, not the folders): an export
-    writes ``scripted-export-output`` under the ``outputLocation`` it reports, a Bedrock job
-    writes ``<input file>.out`` and ``manifest.json.out`` under ``<output URI><job id>/``."""
+    writes ``scripted-export-output`` under the ``outputLocation`` it reports; a Bedrock job (one
+    per shard of a batch inference run, one per ``clientRequestToken``) completes at once and
+    writes ``<input file>.out`` and ``manifest.json.out`` (Bedrock's counts) under
+    ``<output URI><job id>/``, as the batch workflow's ``CollectBatchResults`` reads them."""
 
     def __init__(
         self,
@@ -1015,39 +1018,73 @@ class ScriptedAws:
     # -- Bedrock ----------------------------------------------------------------------------------
 
     def _create_batch(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A job of a batch inference run's shard: one per ``clientRequestToken`` (Bedrock
+        "ignores the request" when the token matches a previous one), ``Completed`` at once,
+        its output written (``_write_batch_output``)."""
+        token = params.get("clientRequestToken")
         for job in self.batch_jobs.values():
-            if job.get("clientRequestToken") == params.get("clientRequestToken"):
+            if token is not None and job.get("clientRequestToken") == token:
                 return {"jobArn": job["jobArn"]}
-        arn = self.arn("bedrock", "model-invocation-job", f"batchjob{len(self.batch_jobs):04d}")
+        job_id = hashlib.sha256(f"{token}/{len(self.batch_jobs)}".encode()).hexdigest()[:12]
+        arn = self.arn("bedrock", "model-invocation-job", job_id)
         self.batch_jobs[arn] = {
             **{k: v for k, v in params.items() if k != "tags"},
             "jobArn": arn,
             "submitTime": _now(),
             "lastModifiedTime": _now(),
+            "endTime": _now(),
             "status": "Completed",
         }
         self._write_batch_output(self.batch_jobs[arn])
         return {"jobArn": arn}
 
     def _get_batch(self, params: dict[str, Any]) -> dict[str, Any]:
-        return self.batch_jobs[params["jobIdentifier"]]
+        identifier = params["jobIdentifier"]
+        for arn, job in self.batch_jobs.items():
+            if identifier in (arn, arn.rsplit("/", 1)[1]):
+                return job
+        raise ServiceError("ResourceNotFoundException", f"no job {identifier}", 404)
 
     def _write_batch_output(self, job: dict[str, Any]) -> None:
+        """What Bedrock writes for a ``Completed`` job under ``<output URI><job id>/`` (the job
+        id: the ARN's last part): ``<input file name>.out`` for each input file (one output line
+        per record: its ``recordId``, ``modelInput`` and a scripted ``modelOutput``) and
+        ``manifest.json.out`` with Bedrock's counts; the counts also in the job's answer."""
         s3 = self._s3()
         source = job["inputDataConfig"]["s3InputDataConfig"]["s3Uri"]
         bucket, _, prefix = source[len("s3://") :].partition("/")
-        inputs = [o["Key"] for o in _s3_objects(s3, bucket, prefix)]
+        inputs = [o["Key"] for o in _s3_objects(s3, bucket, prefix) if o["Key"].endswith(".jsonl")]
         target = job["outputDataConfig"]["s3OutputDataConfig"]["s3Uri"]
         out_bucket, _, out_prefix = target[len("s3://") :].partition("/")
         folder = f"{out_prefix}{job['jobArn'].rsplit('/', 1)[1]}/"
+        records = 0
         for key in inputs:
+            body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+            lines = []
+            for line in body.splitlines():
+                if not line.strip():
+                    continue
+                record = json.loads(line)
+                output = {"content": [{"type": "text", "text": "scripted"}]}
+                lines.append(json.dumps({**record, "modelOutput": output}))
+                records += 1
             name = key.rsplit("/", 1)[-1]
-            s3.put_object(Bucket=out_bucket, Key=f"{folder}{name}.out", Body=b"{}\n")
-        manifest = {"totalRecordCount": len(inputs), "successRecordCount": len(inputs)}
+            s3.put_object(
+                Bucket=out_bucket,
+                Key=f"{folder}{name}.out",
+                Body="".join(f"{line}\n" for line in lines).encode(),
+            )
+        counts = {
+            "totalRecordCount": records,
+            "processedRecordCount": records,
+            "successRecordCount": records,
+            "errorRecordCount": 0,
+        }
+        manifest = {**counts, "inputTokenCount": records * 20, "outputTokenCount": records * 5}
         s3.put_object(
             Bucket=out_bucket, Key=f"{folder}manifest.json.out", Body=json.dumps(manifest).encode()
         )
-        job.update(totalRecordCount=len(inputs), successRecordCount=len(inputs))
+        job.update(counts)
 
 
 # ---- a deploy-less "cdk deploy" into moto --------------------------------------------------------

@@ -2,18 +2,21 @@
 deploy-less copy of the example app's stack, and what it prints is checked.
 
 GIVEN the example app (``app.py`` with ``cdk.json``, its Bedrock step turned on) synthesized, and
-in moto what ``cdk deploy`` leaves that moto can hold: the workflow and the job-status tracker
-(their resolved definitions, executed by moto's Step Functions interpreter with the simulator of
-``tests/sfn_support.py``) and the buckets (the seed bucket sends EventBridge notifications).
+in moto what ``cdk deploy`` leaves that moto can hold: the workflow, its batch inference workflow
+and the job-status tracker (their resolved definitions, executed by moto's Step Functions
+interpreter with the simulator of ``tests/sfn_support.py``) and the buckets (the seed bucket sends
+EventBridge notifications); each seed file's Bedrock input is a prompts file of ``PROMPTS``
+records (one shard, one Bedrock job per batch inference run).
 WHEN the runbook's blocks run in a bash-like session (``tests/runbook_support.py``: each ``aws``
 command is translated through the botocore service model; ``jq`` is the real one), in this
 order: find the stack's parts, add the alarm rule, upload a seed file, start a run by hand,
-follow it, read the outcome of four kinds of run, list a run's outputs, export and track an
-export; then the same with the ``audiences`` command (run in-process on the same clients: find
-the pipeline, start a run from a skeleton file and from a seed file, list the runs, follow the
-run it started and the failed one, ask why the failed one failed, where the run's results are,
-how training goes); then watch the model train, stop the run; and, on a second deployment of the
-example app without export sizes, upload a seed file and list the run's outputs.
+follow it, read the outcome of five kinds of run (one ending in its Bedrock step), list a run's
+outputs and its batch inference run's, export and track an export; then the same with the
+``audiences`` command (run in-process on the same clients: find the pipeline, start a run from a
+skeleton file and from a seed file, list the runs, follow the run it started and the failed one,
+ask why the failed one failed, where the run's results are, how training goes); then watch the
+model train, stop the run; and, on a second deployment of the example app without export sizes,
+upload a seed file and list the run's outputs.
 THEN each block prints what the runbook says it prints (tests below).
 
 moto's Step Functions is also made to do three things as the API reference documents them and
@@ -55,6 +58,7 @@ import botocore.session
 import pytest
 from moto import mock_aws
 
+from constructs_lib import BatchLimits
 from tests.conftest import ROOT, cdk_json_context
 from tests.handler_support import new_client
 from tests.runbook_support import (
@@ -79,6 +83,11 @@ from tests.sfn_support import ACCOUNT, HANDLER_ARN, REGION, interpreter
 RUNBOOK = ROOT / "docs" / "runbook.md"
 STACK = "AudiencePipeline"
 FAILED_MESSAGE = "scripted: 12 seed users matched, fewer than the minimum matching seed size 500"
+#: Records in each Bedrock input: at least the minimum of one job (the example app's model
+#: uses the default ``BatchLimits``), so each batch run has one shard.
+PROMPTS = BatchLimits().min_records_per_job + 20
+#: Records in the Bedrock input of the run that ends TOO_FEW_RECORDS.
+FEW_PROMPTS = 3
 REFUSED_MESSAGE = "scripted: not authorized to perform cleanrooms-ml:StartAudienceGenerationJob"
 
 
@@ -224,6 +233,7 @@ class _State:
         self.sfn = boto3.client("stepfunctions", region_name=REGION)
         self.sqs = boto3.client("sqs", region_name=REGION)
         self.events = boto3.client("events", region_name=REGION)
+        self.s3 = boto3.client("s3", region_name=REGION)
         scripted = {
             "cleanroomsml": world.cleanroomsml.client,
             "bedrock": world.bedrock.client,
@@ -292,8 +302,17 @@ class _State:
                 self.sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
 
     def _deliver_seed_events(self) -> None:
-        """EventBridge delivers what S3 sent to the seed rule: the workflow starts with it."""
+        """EventBridge delivers what S3 sent to the seed rule: the workflow starts with it. A
+        seed file without its Bedrock input (``audiences start --seed-file`` names the object
+        after the time) gets the team's prompts file first."""
         for event in self._drain(self.seed_queue):
+            key = event["detail"]["object"]["key"]
+            folder = key.removeprefix("seeds/").removesuffix(".jsonl")
+            found = self.s3.list_objects_v2(
+                Bucket=event["detail"]["bucket"]["name"], Prefix=f"batch-input/{folder}/"
+            )
+            if not found.get("KeyCount"):
+                self._put_prompts(event["detail"]["bucket"]["name"], folder)
             self.sfn.start_execution(
                 stateMachineArn=self.workflow, name=str(uuid.uuid4()), input=json.dumps(event)
             )
@@ -387,6 +406,17 @@ class _State:
         self.world.fates["week-48-refused"] = Fate(
             refuse=("AccessDeniedException", REFUSED_MESSAGE)
         )
+        # a Bedrock input with fewer records than one Bedrock job needs
+        few = b"".join(
+            json.dumps({"recordId": f"f{i}", "modelInput": {"prompt": "x"}}).encode() + b"\n"
+            for i in range(FEW_PROMPTS)
+        )
+        self.s3.put_object(Bucket=bucket, Key="batch-input/few/prompts.jsonl", Body=few)
+        few_prompts = {
+            "name": "week-48-few-prompts",
+            "seedAudience": {"dataSource": {"s3Uri": f"s3://{bucket}/seeds/2026-48/weekly.jsonl"}},
+            "batchInputS3Uri": f"s3://{bucket}/batch-input/few/",
+        }
         for label, name, given in (
             ("failed", "week-48-small-seed", {"name": "week-48-small-seed", "seedAudience": seed}),
             (
@@ -398,10 +428,11 @@ class _State:
                 },
             ),
             ("refused", "week-48-refused", {"name": "week-48-refused", "seedAudience": seed}),
+            ("too few records", "week-48-few-prompts", few_prompts),
         ):
             runs[label] = self._start(name, given)
             _settle(self.sfn, self.machines)
-        for label in ("succeeded", "failed", "invalid input", "refused"):
+        for label in ("succeeded", "failed", "invalid input", "refused", "too few records"):
             self.block("read-the-runs-outcome", label, RUN=runs[label])
         self.block("read-the-tracked-jobs-last-answer", "failed", RUN=runs["failed"])
         self.block("list-a-runs-outputs", RUN=runs["succeeded"])
@@ -413,6 +444,8 @@ class _State:
         runs["tool"] = (
             f"{self.workflow.replace(':stateMachine:', ':execution:')}:" + (self.shell.env["RUN"])
         )
+        output = json.loads(self.sfn.describe_execution(executionArn=runs["tool"])["output"])
+        runs["tool batch"] = output["plan"]["batch"]["ExecutionArn"]
         self.block("start-a-run-from-a-seed-file")
         seed_run = self.printed["start-a-run-from-a-seed-file"][-1].stdout.split()[-1]
         runs["tool seed file"] = runs["tool"].rsplit(":", 1)[0] + f":{seed_run}"
@@ -473,13 +506,21 @@ class _State:
                 "updateTime": time_now(),
                 "status": "CREATE_IN_PROGRESS",
             }
-        # each seed-file run's Bedrock input: the folder named like its seed file
+        # each seed file's Bedrock input: the folder named like it
         for folder in ("2026-48/weekly", "2026-49/weekly"):
-            boto3.client("s3", region_name=REGION).put_object(
-                Bucket=bucket,
-                Key=f"batch-input/{folder}/prompts.jsonl",
-                Body=b'{"recordId": "r1"}\n',
-            )
+            self._put_prompts(bucket, folder)
+
+    def _put_prompts(self, bucket: str, folder: str) -> None:
+        """A team's prompts file in ``batch-input/<folder>/``: ``PROMPTS`` records, as many as
+        one Bedrock job needs at least (``BatchLimits().min_records_per_job``)."""
+        body = "".join(
+            json.dumps({"recordId": f"r{index:04d}", "modelInput": {"prompt": f"user {index}"}})
+            + "\n"
+            for index in range(PROMPTS)
+        )
+        boto3.client("s3", region_name=REGION).put_object(
+            Bucket=bucket, Key=f"batch-input/{folder}/prompts.jsonl", Body=body.encode()
+        )
 
     def _start_model_training(self) -> None:
         """The handler's start of the model's tracking, as after ``CreateAudienceModel``."""
@@ -551,9 +592,13 @@ def test_stack_block_finds_the_workflow_the_tracker_and_the_bucket(session: Sess
             "ConfiguredAudienceModelArn",
         )
     } | {"JobStatusTrackerJobStatusStateMachineArn"}
-    # AND the two state machines with their logical ids, and the variables are set
+    # AND the three state machines (the workflow, its batch inference workflow, the tracker)
+    # with their logical ids, and the variables are set
     machines = dict(_lines(session.out(printed, 4)))
-    assert sorted(machines.values()) == sorted([workflow, tracker])
+    batch = session.machine_arn("-BatchInference-")
+    assert sorted(machines.values()) == sorted([workflow, batch, tracker])
+    [batch_id] = [i for i, arn in machines.items() if arn == batch]
+    assert batch_id.startswith("PipelineBatchInference")
     variables = session.variables[printed]
     assert (variables["WORKFLOW_ARN"], variables["TRACKER_ARN"]) == (workflow, tracker)
     assert variables["SEED_BUCKET"] == session.bucket
@@ -616,6 +661,13 @@ def test_follow_block_shows_the_step_and_the_tracking_execution(session: Session
         ("failed", "FAILED", "generation", FAILED_MESSAGE),
         ("invalid input", "INVALID_INPUT", "input", "2 problem(s) in the manual input"),
         ("refused", "CALL_FAILED", "generation", REFUSED_MESSAGE),
+        (
+            "too few records",
+            "TOO_FEW_RECORDS",
+            "batch",
+            f"{FEW_PROMPTS} records in all, fewer than the "
+            f"{BatchLimits().min_records_per_job} one job needs",
+        ),
     ],
 )
 def test_outcome_block_says_what_ended_the_run_and_why(
@@ -632,6 +684,13 @@ def test_outcome_block_says_what_ended_the_run_and_why(
     detail = json.loads(session.out(printed, 1))
     assert detail["outcome"] == ("SUCCEEDED" if error == "None" else error)
     assert (detail["step"], cause in detail["cause"]) == (step, True)
+    # AND its batch is the batch inference run's end when it got that far, else empty
+    if label == "succeeded":
+        assert detail["batch"]["outcome"] == "SUCCEEDED"
+        assert detail["batch"]["executionArn"].rsplit(":", 1)[1].startswith("audience-")
+        assert detail["batch"]["result"]["records"]["succeeded"] == PROMPTS
+    else:
+        assert detail["batch"] == {}
 
 
 def test_outcome_block_names_every_problem_of_an_invalid_input(session: Session) -> None:
@@ -658,9 +717,9 @@ def test_tracked_job_block_shows_the_services_last_answer(session: Session) -> N
 def test_rule_block_matches_the_end_events_of_runs_that_did_not_succeed(session: Session) -> None:
     # GIVEN the runbook's rule with a queue as its target, while the runs ended
     outcomes = sorted(e["detail"]["outcome"] for e in session.rule_events)
-    # THEN it received the events of the failed, invalid and refused runs only (the succeeded
-    # run's did not match; the stopped run published none)
-    assert outcomes == ["CALL_FAILED", "FAILED", "INVALID_INPUT"]
+    # THEN it received the events of the failed, invalid, refused and too-few-records runs only
+    # (the succeeded run's did not match; the stopped run published none)
+    assert outcomes == ["CALL_FAILED", "FAILED", "INVALID_INPUT", "TOO_FEW_RECORDS"]
     assert {e["detail-type"] for e in session.rule_events} == {
         "Audience Generation Workflow Finished"
     }
@@ -675,24 +734,67 @@ def test_outputs_block_lists_the_exports_and_the_bedrock_output(session: Session
     assert summary["job"] == job
     assert job.startswith("lookalike-")
     assert summary["exports"] == [{"name": f"{job}-absolute-10000", "status": "ACTIVE"}]
+    assert summary["batch"] == "SUCCEEDED"
     # THEN the configured model's destination is the pipeline's output prefix
     destination = f"s3://{session.bucket}/audiences/"
     assert variables["DESTINATION"] == destination
-    [[name, kind, value, status, location]] = _lines(session.out(printed, 7))
+    [[name, kind, value, status, location]] = _lines(session.out(printed, 6))
     assert (name, kind, value, status) == (f"{job}-absolute-10000", "ABSOLUTE", "10000", "ACTIVE")
     assert location.startswith(destination)
-    # AND the listings show what was written under the destination and the Bedrock folder
-    exported = [line.split()[-1] for line in session.out(printed, 8).splitlines()]
+    # AND the listing shows what was written under the destination
+    exported = [line.split()[-1] for line in session.out(printed, 7).splitlines()]
     assert exported
     assert all(key.startswith("audiences/") for key in exported)
-    batch = [line.split()[-1] for line in session.out(printed, 9).splitlines()]
-    assert variables["BATCH_OUTPUT"] == f"s3://{session.bucket}/batch-output/{job}/"
-    assert sorted(key.rsplit("/", 1)[1] for key in batch) == [
-        "manifest.json.out",
-        "prompts.jsonl.out",
+    # AND the run's batch inference run: an execution of the batch workflow, its outcome, its
+    # manifest and Bedrock's counts of the prompts file (one shard, one job)
+    batch_run = variables["BATCH_RUN"]
+    name = batch_run.rsplit(":", 1)[1]
+    assert batch_run == (
+        session.machine_arn("-BatchInference-").replace(":stateMachine:", ":execution:")
+        + f":{name}"
+    )
+    assert name.startswith("audience-")
+    assert len(name) == len("audience-") + 64
+    run_id = hashlib.sha256(name.encode()).hexdigest()[:16]
+    folder = f"s3://{session.bucket}/batch-output/{run_id}/"
+    records = {"total": PROMPTS, "processed": PROMPTS, "succeeded": PROMPTS, "failed": 0}
+    assert json.loads(session.out(printed, 8)) == {
+        "executionArn": batch_run,
+        "outcome": "SUCCEEDED",
+        "manifest": f"{folder}manifest.json",
+        "shards": 1,
+        "byStatus": {"Completed": 1},
+        "records": records,
+    }
+    assert session.out(printed, 10) == f"{name}\tSUCCEEDED\tNone\n"
+    # AND its folder holds the shard's job output (Bedrock's files under the job id) and the
+    # run's manifest
+    assert variables["BATCH_OUTPUT"] == folder
+    [job_arn] = [
+        arn
+        for arn, j in session.world.batch_jobs.items()
+        if j["jobName"].startswith(f"batch-{run_id}-")
     ]
-    assert all(key.startswith(f"batch-output/{job}/") for key in batch)
-    assert session.out(printed, 11) == "Completed\t1\t1\tNone\n"
+    job_id = job_arn.rsplit("/", 1)[1]
+    batch = sorted(line.split()[-1] for line in session.out(printed, 12).splitlines())
+    assert batch == [
+        f"batch-output/{run_id}/manifest.json",
+        f"batch-output/{run_id}/shard-1/{job_id}/manifest.json.out",
+        f"batch-output/{run_id}/shard-1/{job_id}/shard-00001.jsonl.out",
+    ]
+    assert variables["MANIFEST"] == f"{folder}manifest.json"
+    manifest = json.loads(session.out(printed, 14))
+    assert manifest["outcome"] == "SUCCEEDED"
+    assert {k: manifest["totals"][k] for k in records} == records
+    assert manifest["shards"] == [
+        {
+            "index": 1,
+            "status": "Completed",
+            "attempts": 1,
+            "jobArn": job_arn,
+            "outputUri": f"{folder}shard-1/",
+        }
+    ]
 
 
 def test_a_run_without_export_sizes_exports_nothing(without_exports: Session) -> None:
@@ -702,11 +804,13 @@ def test_a_run_without_export_sizes_exports_nothing(without_exports: Session) ->
     # THEN the run's exports are empty, no export job exists, nothing is under the destination
     assert json.loads(without_exports.out(printed, 1))["exports"] == []
     assert "StartAudienceExportJob" not in without_exports.world.cleanroomsml.calls
-    assert without_exports.out(printed, 7) == ""
+    assert without_exports.out(printed, 6) == ""
     assert without_exports.variables[printed]["DESTINATION"].endswith("/audiences/")
-    assert without_exports.out(printed, 8) == ""
-    # AND the Bedrock step still ran and wrote its output
-    assert "manifest.json.out" in without_exports.out(printed, 9)
+    assert without_exports.out(printed, 7) == ""
+    # AND the Bedrock step still ran its batch inference run, which wrote its output
+    assert json.loads(without_exports.out(printed, 8))["outcome"] == "SUCCEEDED"
+    assert "manifest.json.out" in without_exports.out(printed, 12)
+    assert json.loads(without_exports.out(printed, 14))["outcome"] == "SUCCEEDED"
 
 
 def test_export_block_exports_another_size_and_the_tracker_follows_it(session: Session) -> None:
@@ -763,6 +867,11 @@ def test_runbook_calls_are_the_documented_operations(session: Session) -> None:
         "GetAudienceModel",
         "GetAudienceGenerationJob",
     } <= set(session.world.cleanroomsml.calls)
+    # AND the batch inference runs created their shards' jobs and their tracking read them; one
+    # job per run (one shard each), one per client request token
+    assert {"CreateModelInvocationJob", "GetModelInvocationJob"} <= set(session.world.bedrock.calls)
+    tokens = [job["clientRequestToken"] for job in session.world.batch_jobs.values()]
+    assert len(tokens) == len(set(tokens)) >= 3
 
 
 # ---- the blocks with the audiences command ---------------------------------------------------
@@ -848,6 +957,7 @@ def test_tool_runs_block_lists_the_runs_with_trigger_and_outcome(session: Sessio
     assert outcomes["week-48-small-seed"] == ("manual", "FAILED")
     assert outcomes["week-48-invalid"] == ("manual", "INVALID_INPUT")
     assert outcomes["week-48-refused"] == ("manual", "CALL_FAILED")
+    assert outcomes["week-48-few-prompts"] == ("manual", "TOO_FEW_RECORDS")
     assert outcomes["weekly-2026-48"] == ("manual", "RUNNING")
     seed_run = session.printed["start-a-run-from-a-seed-file"][1].stdout.split()[-1]
     assert rows[1][0] == seed_run
@@ -913,11 +1023,17 @@ def test_tool_where_block_lists_the_s3_locations_and_the_end_event(session: Sess
         for e in session.world.exports
         if e["audienceGenerationJobArn"] == job["audienceGenerationJobArn"]
     ]
+    # (the Bedrock step's: its batch inference run's folder and manifest, with the run's outcome)
+    assert session.statuses["tool batch"] == "SUCCEEDED"
+    batch_run = session.runs["tool batch"].rsplit(":", 1)[1]
+    run_id = hashlib.sha256(batch_run.encode()).hexdigest()[:16]
+    batch_folder = f"s3://{session.bucket}/batch-output/{run_id}/"
     assert found == {
         "generated audience (job)": (job["audienceGenerationJobArn"], "ACTIVE"),
         "audience destination": (f"s3://{session.bucket}/audiences/", "-"),
         "export weekly-2026-49-absolute-10000": (export["outputLocation"], "ACTIVE"),
-        "Bedrock output": (f"s3://{session.bucket}/batch-output/weekly-2026-49/", "Completed"),
+        "Bedrock output": (batch_folder, "SUCCEEDED"),
+        "Bedrock manifest": (f"{batch_folder}manifest.json", "SUCCEEDED"),
     }
     assert export["outputLocation"].startswith(f"s3://{session.bucket}/audiences/")
     # AND the end event it published
