@@ -78,6 +78,23 @@ def _tracker_only(bedrock_events: bool) -> Callable[[cdk.Stack], None]:
     return build
 
 
+def bedrock_step(
+    stack: cdk.Stack, seeds: SeedAudienceBucket, key: AudienceEncryptionKey, **props: Any
+) -> BatchInferenceWorkflow:
+    """The Bedrock step of the test workflows: a batch inference workflow (``Batch``, 10 to 100
+    records a job) over the seed bucket, started by the audience runs (not on upload)."""
+    return BatchInferenceWorkflow(
+        stack,
+        "Batch",
+        model_id="anthropic.claude-3-haiku-20240307-v1:0",
+        bucket=seeds,
+        output_encryption_key=key,
+        limits=BatchLimits(min_records_per_job=10, max_records_per_job=100),
+        trigger_on_upload=False,
+        **props,
+    )
+
+
 def _workflow(
     *, s3: bool, exports: bool, bedrock: bool, collaboration: bool
 ) -> Callable[[cdk.Stack], None]:
@@ -94,20 +111,7 @@ def _workflow(
             encryption_key=key,
             sql_seed_membership=MEMBERSHIP if collaboration else None,
         )
-        # the Bedrock step: a batch inference workflow the audience runs start (not on upload)
-        batch = (
-            BatchInferenceWorkflow(
-                stack,
-                "Batch",
-                model_id="anthropic.claude-3-haiku-20240307-v1:0",
-                bucket=seeds,
-                output_encryption_key=key,
-                limits=BatchLimits(min_records_per_job=10, max_records_per_job=100),
-                trigger_on_upload=False,
-            )
-            if bedrock
-            else None
-        )
+        batch = bedrock_step(stack, seeds, key) if bedrock else None
         AudienceGenerationWorkflow(
             stack,
             "Workflow",
@@ -126,6 +130,7 @@ def batch_workflow_of(
     *, min_records: int, max_records: int, in_flight: int, attempts: int = 3
 ) -> Callable[[cdk.Stack], None]:
     """A batch inference workflow with these limits, beside a tracker polling every second."""
+
     def build(stack: cdk.Stack) -> None:
         fast_tracker(stack)
         key = AudienceEncryptionKey(stack, "Key")

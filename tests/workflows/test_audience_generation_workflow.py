@@ -26,7 +26,6 @@ from constructs_lib import (
     AudienceGenerationWorkflow,
     AudienceSizeType,
     BatchInferenceWorkflow,
-    BatchLimits,
     CleanRoomsMlServiceRole,
     SeedAudienceBucket,
 )
@@ -39,7 +38,7 @@ from constructs_lib._internal.state_machines import (
 from tests.bedrock_fake import FakeBedrock
 from tests.conftest import Synthesized, assert_cfn_lint_clean, synth_stack
 from tests.handler_support import new_client
-from tests.sfn_configurations import fast_tracker
+from tests.sfn_configurations import bedrock_step, fast_tracker
 from tests.sfn_support import ACCOUNT, REGION, Run, definition_of, interpreter, machine_name_of
 
 CAM_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:configured-audience-model/c-1"
@@ -95,16 +94,7 @@ def full(tmp_path_factory: pytest.TempPathFactory) -> Machines:
         role = CleanRoomsMlServiceRole(
             stack, "SeedRole", seed_bucket=seeds.bucket, seed_prefix="seeds/", encryption_key=key
         )
-        batch = BatchInferenceWorkflow(
-            stack,
-            "Batch",
-            model_id="anthropic.claude-3-haiku-20240307-v1:0",
-            bucket=seeds,
-            output_encryption_key=key,
-            limits=BatchLimits(min_records_per_job=10, max_records_per_job=100),
-            trigger_on_upload=False,
-            timeout_duration_in_hours=24,
-        )
+        batch = bedrock_step(stack, seeds, key, timeout_duration_in_hours=24)
         AudienceGenerationWorkflow(
             stack,
             "Workflow",
@@ -359,18 +349,14 @@ def test_new_seed_file_runs_generation_export_and_batch_inference(full: Machines
     assert detail["plan"]["source"] == "s3"
 
 
-def test_a_batch_run_with_partial_results_ends_the_run_succeeded_with_warnings(
-    full: Machines,
-) -> None:
-    # GIVEN a manual run naming its Bedrock input, whose second shard's job expires on every
-    # attempt
+def _manual_run_to_bedrock(machines: Machines, batch_input: str) -> tuple[dict[str, Any], Any]:
+    """A manual run naming ``batch_input`` (a key under the bucket) as its Bedrock input, and
+    Clean Rooms ML finishing its generation job and its export at once."""
     stubbers = _stubbers()
     cleanrooms = stubbers["cleanroomsml"]
-    bedrock = FakeBedrock(scripts={2: ["Expired"] * 3})
     given = _cli_input()
     del given["configuredAudienceModelArn"], given["seedAudience"]["roleArn"]
-    bucket = full.settings["seedBucket"]
-    given["batchInputS3Uri"] = f"s3://{bucket}/batch-input/weekly.jsonl"
+    given["batchInputS3Uri"] = f"s3://{machines.settings['seedBucket']}/{batch_input}"
     cleanrooms.add_response("start_audience_generation_job", {"audienceGenerationJobArn": JOB_ARN})
     cleanrooms.add_response("get_audience_generation_job", _job("ACTIVE"))
     cleanrooms.add_response("start_audience_export_job", {})
@@ -378,6 +364,16 @@ def test_a_batch_run_with_partial_results_ends_the_run_succeeded_with_warnings(
         "list_audience_export_jobs",
         {"audienceExportJobs": [_export("weekly-lookalikes-absolute-10000", "ACTIVE")]},
     )
+    return stubbers, given
+
+
+def test_a_batch_run_with_partial_results_ends_the_run_succeeded_with_warnings(
+    full: Machines,
+) -> None:
+    # GIVEN a manual run naming its Bedrock input, whose second shard's job expires on every
+    # attempt
+    bedrock = FakeBedrock(scripts={2: ["Expired"] * 3})
+    stubbers, given = _manual_run_to_bedrock(full, "batch-input/weekly.jsonl")
     with _running(full, stubbers, bedrock) as run:
         _put_input(full, "batch-input/weekly.jsonl", 150)
         # WHEN it runs
@@ -396,18 +392,7 @@ def test_a_batch_run_with_partial_results_ends_the_run_succeeded_with_warnings(
 
 def test_fails_if_the_runs_bedrock_input_is_too_small_for_one_job(full: Machines) -> None:
     # GIVEN a manual run whose Bedrock input holds 3 records (the model's minimum is 10)
-    stubbers = _stubbers()
-    cleanrooms = stubbers["cleanroomsml"]
-    given = _cli_input()
-    del given["configuredAudienceModelArn"], given["seedAudience"]["roleArn"]
-    given["batchInputS3Uri"] = f"s3://{full.settings['seedBucket']}/batch-input/tiny/"
-    cleanrooms.add_response("start_audience_generation_job", {"audienceGenerationJobArn": JOB_ARN})
-    cleanrooms.add_response("get_audience_generation_job", _job("ACTIVE"))
-    cleanrooms.add_response("start_audience_export_job", {})
-    cleanrooms.add_response(
-        "list_audience_export_jobs",
-        {"audienceExportJobs": [_export("weekly-lookalikes-absolute-10000", "ACTIVE")]},
-    )
+    stubbers, given = _manual_run_to_bedrock(full, "batch-input/tiny/")
     bedrock = FakeBedrock()
     with _running(full, stubbers, bedrock) as run:
         _put_input(full, "batch-input/tiny/a.jsonl", 3)
