@@ -115,6 +115,9 @@ def test_a_large_input_runs_as_shards_never_more_than_n_in_flight(machines: Mach
         assert {s["status"] for s in manifest["shards"]} == {"Completed"}
         assert sum(s["records"] for s in manifest["shards"]) == RECORDS
         assert all(s["jobArn"].startswith("arn:aws:bedrock:") for s in manifest["shards"])
+        # AND the run's output is its summary, not the shard list (a parent run receives it)
+        assert set(result.output) == {"end", "plan", "result"}
+        assert result.output["result"] == detail["result"]
 
 
 def test_a_failed_shard_is_retried_and_an_expired_one_ends_with_warnings(

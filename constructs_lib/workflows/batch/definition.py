@@ -57,7 +57,18 @@ def batch_inference_definition(
             "executionArn.$": "$$.Execution.Id",
         },
     )
-    publish.next(
+    # The run's output is its summary, not its state (whose shard list may be near the 256 KiB
+    # limit): a workflow that starts runs of this one (startExecution.sync:2) receives the
+    # output inside the execution's description, which must itself fit in 256 KiB ("Step
+    # Functions service quotas", https://docs.aws.amazon.com/step-functions/latest/dg/
+    # service-quotas.html).
+    summary = sfn.Pass(
+        scope,
+        "Summary",
+        parameters={"end.$": "$.end", "plan.$": "$.plan", "result.$": "$.result"},
+    )
+    publish.next(summary)
+    summary.next(
         sfn.Choice(scope, "Outcome")
         .when(any_of("$.end.outcome", SUCCESSES), sfn.Succeed(scope, "RunSucceeded"))
         .otherwise(
