@@ -60,7 +60,8 @@ def register(subparsers: Any) -> None:
     command(
         "why",
         cmd_why,
-        "Say why a run failed: the step, the outcome, the service's message, the console link.",
+        "Say why a run failed (or succeeded with warnings): the step, the outcome, the "
+        "service's message, the console link.",
     )
     command(
         "where",
@@ -168,7 +169,7 @@ def outcome_line(run: runs.Run, now: datetime.datetime) -> str:
     took = duration(run.duration(now))
     if run.handed_over_to:
         return f"outcome: HANDED_OVER after {took}, to {run.handed_over_to}"
-    if run.succeeded:
+    if run.succeeded and run.outcome != runs.SUCCEEDED_WITH_WARNINGS:
         return f"outcome: SUCCEEDED after {took}"
     where = f" in step {run.failed_step}" if run.failed_step else ""
     return f"outcome: {run.outcome or run.status}{where} after {took}: {run.cause or ''}".rstrip(
@@ -226,7 +227,8 @@ def cmd_follow(
 
 
 def cmd_why(args: argparse.Namespace, clients: Clients, out: Output) -> int:
-    """``audiences why RUN``: why the run failed (exit 0 when it did not fail)."""
+    """``audiences why RUN``: why the run failed, or what its warnings were (exit 0 when it
+    did not fail)."""
     run = _run(args, clients)
     answer = {
         "name": run.name,
@@ -241,7 +243,7 @@ def cmd_why(args: argparse.Namespace, clients: Clients, out: Output) -> int:
         return 0
     if not run.done:
         out.print(f"run {run.name} is still running (audiences follow {run.name})")
-    elif run.succeeded:
+    elif run.succeeded and run.outcome != runs.SUCCEEDED_WITH_WARNINGS:
         out.print(f"run {run.name} succeeded: nothing went wrong")
     else:
         out.print(f"run {run.name}: {run.outcome or run.status}")

@@ -3,11 +3,17 @@
 A run is one execution of the workflow. Its history names the states it went through (see
 ``constructs_lib/workflows/fragments``): ``CheckInput`` (the input check), ``StartGenerationJob``
 and ``TrackGenerationJob`` (generation), ``StartExport`` / ``TrackExport`` per export (inside
-the ``ExportAudience`` map), ``StartBatchInference`` / ``TrackBatchInference`` /
-``ConfirmBatchInference`` (Bedrock), then ``PublishOutcome``, whose ``putEvents`` request is the
-end event the run published. Each ``Track*`` state runs a nested execution of the job-status
-tracker: its history holds the job's last status (the ``result`` its ``Check*`` state reads) and,
-while it waits in ``WaitBeforeNextPoll``, when it polls next.
+the ``ExportAudience`` map), ``RunBatchInference`` then ``BatchInferenceOutcome`` and
+``BatchInferenceDone`` or ``BatchInferenceWithWarnings`` (Bedrock; the ``RunBatchInference*``
+failure states when the batch run failed), then ``PublishOutcome``, whose ``putEvents`` request
+is the end event the run published. Each ``Track*`` state runs a nested execution of the
+job-status tracker: its history holds the job's last status (the ``result`` its ``Check*`` state
+reads) and, while it waits in ``WaitBeforeNextPoll``, when it polls next.
+
+The Bedrock step's "job" is a run of the batch inference workflow (a nested execution, named in
+the plan's ``batch.ExecutionArn``): its ARN stands as the step's job and tracking execution, its
+outcome (``SUCCEEDED``, ``SUCCEEDED_WITH_WARNINGS``, ``FAILED``, ...) as the job's status. A run
+whose batch run had partial results succeeds with the outcome ``SUCCEEDED_WITH_WARNINGS``.
 
 Standard library and botocore clients only (no aws_cdk).
 """
@@ -29,6 +35,12 @@ PENDING, RUNNING, SUCCEEDED, FAILED = "PENDING", "RUNNING", "SUCCEEDED", "FAILED
 NOT_RUN = "NOT_RUN"
 #: Step labels, in the order a run meets them.
 LABELS = {"input": "input check", "generation": "generation", "batch": "Bedrock"}
+#: The outcome of a run (and of its batch run) that succeeded with partial Bedrock results.
+SUCCEEDED_WITH_WARNINGS = "SUCCEEDED_WITH_WARNINGS"
+#: The Bedrock step's task: a run of the batch inference workflow (``startExecution.sync:2``).
+BATCH_TASK = "RunBatchInference"
+#: The Bedrock step's states after its batch run succeeded (``BatchInferenceOutcome`` chose).
+BATCH_DONE = ("BatchInferenceDone", "BatchInferenceWithWarnings")
 
 
 def step_of(state: str) -> str | None:
@@ -46,9 +58,7 @@ def step_of(state: str) -> str | None:
         return "generation"
     if state.startswith(("ExportAudience", "StartExport", "TrackExport", "Export")):
         return "export"
-    if state.startswith(
-        ("StartBatchInference", "TrackBatchInference", "ConfirmBatchInference", "BatchInference")
-    ):
+    if state.startswith(BATCH_TASK) or state in ("BatchInferenceOutcome", *BATCH_DONE):
         return "batch"
     return "end"
 
@@ -244,7 +254,14 @@ def read_run(sfn: Any, execution_arn: str, *, deep: bool = True) -> Run:
     _read_steps(run, events)
     if deep:
         for step in run.steps:
-            if step.tracking_arn and (step.status == RUNNING or step.job_status is None):
+            if not step.tracking_arn:
+                continue
+            if step.key == "batch":
+                if step.status not in (PENDING, NOT_RUN) and (
+                    step.status == RUNNING or step.job_status is None
+                ):
+                    _read_batch_run(sfn, step)
+            elif step.status == RUNNING or step.job_status is None:
                 _read_tracking(sfn, step)
     return run
 
@@ -292,8 +309,8 @@ def _read_steps(run: Run, events: list[dict[str, Any]]) -> None:
                 step.started = step.started or when
                 if step.status == PENDING:
                     step.status = RUNNING
-                if state == "BatchInferenceDone":
-                    step.status, step.ended = SUCCEEDED, when
+                if state in BATCH_DONE:
+                    step.status, step.ended = SUCCEEDED, step.ended or when
                 last_step = step
             elif area == "export" and state in ("StartExport", "TrackExport"):
                 name = _export_name(entered)
@@ -341,17 +358,20 @@ def _read_steps(run: Run, events: list[dict[str, Any]]) -> None:
         elif kind == "TaskSucceeded" and state == "HandOverSeedFile":
             output = _loads(details.get("output")) or {}
             run.handed_over_to = output.get("ExecutionArn")
-        elif kind == "TaskSucceeded" and state == "StartBatchInference":
-            output = _loads(details.get("output")) or {}
-            _step(run, "batch", LABELS["batch"]).job_arn = output.get("JobArn")
-        elif kind == "TaskSubmitted" and area in ("generation", "batch", "export"):
+        elif state == BATCH_TASK and kind in ("TaskSubmitted", "TaskSucceeded"):
+            _read_batch_task(_step(run, "batch", LABELS["batch"]), details.get("output"))
+            if kind == "TaskSucceeded":
+                step = _step(run, "batch", LABELS["batch"])
+                step.status, step.ended = SUCCEEDED, when
+        elif state == BATCH_TASK and kind in ("TaskFailed", "TaskTimedOut", "TaskAborted"):
+            # a batch run that ended otherwise: its description is the error's JSON cause
+            _read_batch_task(_step(run, "batch", LABELS["batch"]), details.get("cause"))
+        elif kind == "TaskSubmitted" and area in ("generation", "export"):
             output = _loads(details.get("output")) or {}
             target = _target(run, area, anchor, exports_of_state)
             if target is not None:
                 target.tracking_arn = output.get("ExecutionArn")
-        elif kind == "TaskSucceeded" and state.startswith(
-            ("TrackGenerationJob", "TrackExport", "TrackBatchInference", "ConfirmBatchInference")
-        ):
+        elif kind == "TaskSucceeded" and state.startswith(("TrackGenerationJob", "TrackExport")):
             output = _loads(details.get("output"))
             target = _target(run, area, anchor, exports_of_state)
             # a tracking execution that succeeded is described (moto also records an empty
@@ -373,8 +393,43 @@ def _plan_steps(run: Run, state: Any) -> None:
     for export in plan.get("exports") or []:
         if isinstance(export, dict) and export.get("Name"):
             _step(run, f"export:{export['Name']}", f"export {export['Name']}")
-    if plan.get("batch"):
-        _step(run, "batch", LABELS["batch"])
+    batch = plan.get("batch")
+    if batch:
+        step = _step(run, "batch", LABELS["batch"])
+        arn = batch.get("ExecutionArn") if isinstance(batch, dict) else None
+        if arn:  # the batch run this run starts (named before it starts)
+            step.job_arn = step.tracking_arn = str(arn)
+
+
+def _read_batch_task(step: Step, answer: Any) -> None:
+    """The batch run ``RunBatchInference`` started, from the task's answer: ``StartExecution``'s
+    (submitted), ``DescribeExecution``'s (the run ended: its ``Output`` is the batch run's final
+    state, whose ``end.outcome`` is the run's outcome; a failed run's ``Error`` is its outcome),
+    or the same after the task's ``ResultSelector`` (``executionArn``, ``outcome``)."""
+    described = _loads(answer)
+    if not isinstance(described, dict):
+        return  # e.g. the start itself was refused: the cause is the service's message
+    arn = described.get("ExecutionArn") or described.get("executionArn")
+    if arn:
+        step.job_arn = step.tracking_arn = str(arn)
+    outcome = _batch_outcome(described)
+    if outcome:
+        step.job_status = outcome
+
+
+def _batch_outcome(described: Mapping[str, Any]) -> str | None:
+    """A batch run's outcome from its description (or the task's selected result)."""
+    if described.get("outcome"):
+        return str(described["outcome"])
+    final = _loads(described.get("Output") or described.get("output"))
+    end = final.get("end") if isinstance(final, dict) else None
+    if isinstance(end, dict) and end.get("outcome"):
+        return str(end["outcome"])
+    status = described.get("Status") or described.get("status")
+    error = described.get("Error") or described.get("error")
+    if error and status == "FAILED":
+        return str(error)
+    return str(status) if status and status != "SUCCEEDED" else None
 
 
 def _export_name(entered: Any) -> str | None:
@@ -456,6 +511,22 @@ def _read_tracking(sfn: Any, step: Step, arn: str | None = None, depth: int = 0)
             return
 
 
+def _read_batch_run(sfn: Any, step: Step) -> None:
+    """The batch run's outcome so far: RUNNING while it runs, else its outcome (read from its
+    description when the run's history does not hold it)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        described = sfn.describe_execution(executionArn=step.tracking_arn)
+    except ClientError:  # not started (yet), or its history is gone after 90 days
+        return
+    status = str(described.get("status"))
+    if status == "RUNNING":
+        step.job_status = RUNNING
+        return
+    step.job_status = _batch_outcome(described) or status
+
+
 @dataclass
 class RunSummary:
     """A row of the runs table."""
@@ -504,6 +575,11 @@ def list_runs(sfn: Any, workflow_arn: str, *, limit: int = 20) -> list[RunSummar
         handed_over = given.get("source") == "aws.s3"
         if handed_over and status == "SUCCEEDED":
             outcome: str | None = "HANDED_OVER"
+        elif status == "SUCCEEDED":
+            final = _loads(described.get("output"))
+            end = final.get("end") if isinstance(final, dict) else None
+            warned = isinstance(end, dict) and end.get("outcome") == SUCCEEDED_WITH_WARNINGS
+            outcome = SUCCEEDED_WITH_WARNINGS if warned else "SUCCEEDED"
         elif status == "FAILED":
             outcome = described.get("error") or "FAILED"
         elif status == "RUNNING":
@@ -540,7 +616,7 @@ class Location:
 def locations(run: Run, cleanroomsml: Any) -> list[Location]:
     """Where the run's results are: the generation job (and the configured model's output
     destination, where Clean Rooms ML writes exported audiences), each export's
-    ``outputLocation``, the Bedrock job's output folder."""
+    ``outputLocation``, the batch run's output folder and its manifest."""
     found: list[Location] = []
     plan = run.state.get("plan") or {}
     generation = run.step("generation")
@@ -578,9 +654,10 @@ def locations(run: Run, cleanroomsml: Any) -> list[Location]:
                         )
                     )
     batch = plan.get("batch") or {}
+    step = run.step("batch")
+    status = step.job_status if step else None
     if batch.get("OutputS3Uri"):
-        step = run.step("batch")
-        found.append(
-            Location("Bedrock output", str(batch["OutputS3Uri"]), step.job_status if step else None)
-        )
+        found.append(Location("Bedrock output", str(batch["OutputS3Uri"]), status))
+    if batch.get("ManifestS3Uri"):
+        found.append(Location("Bedrock manifest", str(batch["ManifestS3Uri"]), status))
     return found

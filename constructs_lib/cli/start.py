@@ -60,6 +60,11 @@ def _checker_file() -> Path:
     return Path(__file__).resolve().parents[2] / "lambda" / "workflow_input.py"
 
 
+#: The handler's modules ``workflow_input`` imports: ``clients`` (replaced by a shim), then
+#: those loaded from beside it.
+_CHECKER_IMPORTS = ("clients", "batch_input")
+
+
 @functools.cache
 def load_checker() -> types.ModuleType:
     """The handler's ``workflow_input`` module, with its ``clients`` module replaced by one
@@ -82,15 +87,30 @@ def load_checker() -> types.ModuleType:
     if spec is None or spec.loader is None:
         raise CliError(f"cannot load the workflow's input checker from {location}")
     module = importlib.util.module_from_spec(spec)
-    saved = sys.modules.get("clients")
+    saved = {name: sys.modules.get(name) for name in _CHECKER_IMPORTS}
     sys.modules["clients"] = shim
     try:
+        # the handler's modules the checker imports (``batch_input``: the batch run's id)
+        for name in _CHECKER_IMPORTS[1:]:
+            sys.modules[name] = _load_beside(location, name)
         spec.loader.exec_module(module)
     finally:
-        if saved is None:
-            sys.modules.pop("clients", None)
-        else:
-            sys.modules["clients"] = saved
+        for name, previous in saved.items():
+            if previous is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = previous
+    return module
+
+
+def _load_beside(location: Path, name: str) -> types.ModuleType:
+    """The handler's module ``name`` from the folder of ``location``."""
+    path = location.parent / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_audiences_{name}", path)
+    if not path.is_file() or spec is None or spec.loader is None:
+        raise CliError(f"the workflow's input checker is incomplete (looked for {path})")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
     return module
 
 

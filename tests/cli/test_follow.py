@@ -2,8 +2,8 @@
 
 GIVEN the example app deployed into moto with its scripted Clean Rooms ML and Bedrock (as in
 ``test_runs``) and real runs of the synthesized workflow: one that succeeded (its export and
-Bedrock job), one whose generation job failed, and one whose generation job is held in progress
-(its tracking execution waits for its next poll);
+its Bedrock step's batch run), one whose generation job failed, and one whose generation job is
+held in progress (its tracking execution waits for its next poll);
 WHEN ``follow`` runs with its output captured (not a terminal), or in a real terminal (a
 ``tmux`` pane, read back with ``capture-pane``);
 THEN it shows each step, its job and status, elapsed time and the next poll, ends with the
@@ -34,7 +34,14 @@ from constructs_lib.cli.main import build_parser
 from constructs_lib.cli.main import run as cli
 from constructs_lib.cli.render import Output, PlainDisplay, RichDisplay
 from constructs_lib.cli.run_commands import cmd_follow
-from tests.cli.test_runs import FAILED_MESSAGE, STACK, World, deployed, example_template
+from tests.cli.test_runs import (
+    FAILED_MESSAGE,
+    STACK,
+    World,
+    bedrock_jobs_end,
+    deployed,
+    example_template,
+)
 from tests.conftest import ROOT
 from tests.runbook_support import Fate
 
@@ -108,8 +115,9 @@ def test_follow_of_a_succeeded_run_prints_its_steps_and_exits_0(world: World) ->
         [steps[1][1], "job status ACTIVE"],
         [steps[1][1], "job status ACTIVE"],
     ]
-    assert steps[3][1].startswith("job arn:aws:bedrock:")
-    assert steps[3][2] == "job status Completed"
+    # (the Bedrock step's job: the run of the batch inference workflow it started)
+    assert steps[3][1].startswith(f"job {world.batch.replace(':stateMachine:', ':execution:')}:")
+    assert steps[3][2] == "job status SUCCEEDED"
     assert all(s[-1].startswith("elapsed ") for s in steps)
     assert lines[-1].startswith("outcome: SUCCEEDED after ")
 
@@ -185,6 +193,81 @@ def test_follow_prints_plain_lines_as_a_running_run_changes(world: World) -> Non
     assert len(added) == 4
     assert len(lines) == len(set(lines))
     assert code == 1
+
+
+def test_show_of_a_run_in_its_bedrock_step_shows_its_batch_run_running(world: World) -> None:
+    # GIVEN a run whose batch run's Bedrock job stays in progress (its tracker waits for its
+    # next poll)
+    name = "week-49-bedrock-held"
+    with bedrock_jobs_end(world, "InProgress"):
+        arn = world.start(name, {"name": name, "seedAudience": world.seed("seeds/bedrock.jsonl")})
+        deadline = time.monotonic() + 120
+        try:
+            while True:
+                assert time.monotonic() < deadline, "the run never reached its Bedrock step"
+                # WHEN it is shown (as JSON, and as follow's lines)
+                batch = _batch_step(world, name)
+                if batch.get("jobStatus") == "RUNNING" and _a_tracker_waits(world):
+                    break
+                time.sleep(0.1)
+            _, text = world.cli("show", name)
+        finally:
+            _stop_all(world, arn)
+    # THEN the Bedrock step runs: its job is the batch workflow's run, which is RUNNING
+    sfn = world.clients.sfn
+    [started] = [
+        r["executionArn"]
+        for r in sfn.list_executions(stateMachineArn=world.batch)["executions"]
+        if json.loads(sfn.describe_execution(executionArn=r["executionArn"])["input"])[
+            "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
+        ]
+        == arn
+    ]
+    assert (batch["status"], batch["jobArn"], batch["trackingExecutionArn"]) == (
+        "RUNNING",
+        started,
+        started,
+    )
+    # AND its line says so
+    [line] = [x.strip() for x in text.splitlines() if x.strip().startswith("Bedrock")]
+    assert line.split(" | ")[:3] == ["Bedrock: RUNNING", f"job {started}", "job status RUNNING"]
+
+
+def _a_tracker_waits(world: World) -> bool:
+    """Whether a tracking execution waits for its next poll (here: the held Bedrock job's, once
+    the batch run started it; every execution then settled, so each can be stopped)."""
+    sfn = world.clients.sfn
+    for execution in sfn.list_executions(stateMachineArn=world.tracker, statusFilter="RUNNING")[
+        "executions"
+    ]:
+        last = sfn.get_execution_history(
+            executionArn=execution["executionArn"], reverseOrder=True, maxResults=1
+        )["events"]
+        if last and last[0]["type"] == "WaitStateEntered":
+            return True
+    return False
+
+
+def _batch_step(world: World, name: str) -> dict[str, Any]:
+    """The run's Bedrock step as ``show --json`` gives it (empty before the plan is known)."""
+    code, printed = world.cli("show", name, "--json")
+    assert code == 0
+    steps = {s["step"]: s for s in json.loads(printed)["steps"]}
+    return dict(steps.get("batch") or {})
+
+
+def _stop_all(world: World, arn: str) -> None:
+    """Stop the run's batch run (the run then ends ABORTED), then the trackers of its Bedrock
+    jobs, waiting for their next poll (so no tracker of this test waits when another test
+    looks for the held run's)."""
+    sfn = world.clients.sfn
+    for machine in (world.batch, world.tracker):
+        for execution in sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING")[
+            "executions"
+        ]:
+            _stop(world, execution["executionArn"])
+        if machine == world.batch:
+            world.wait(arn)
 
 
 # ---- which display ------------------------------------------------------------------------------

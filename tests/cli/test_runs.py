@@ -3,9 +3,11 @@
 GIVEN the example app (its Bedrock step on) synthesized and deployed into moto as the runbook's
 test does (``tests/runbook_support.py``: the workflow and the tracker executed by moto's Step
 Functions, Clean Rooms ML and Bedrock scripted with ``ScriptedAws`` and ``Fate``), and runs of
-the synthesized workflow: one that succeeded with its exports and Bedrock job, one started by a
-seed file (handed over from the S3 notification), one whose generation job failed, one with an
-invalid input and one whose start call was refused;
+the synthesized workflow: one that succeeded with its exports and its Bedrock step (a nested run
+of the batch inference workflow), one started by a seed file (handed over from the S3
+notification), one whose generation job failed, one with an invalid input, one whose start call
+was refused, one whose Bedrock job lost some records (SUCCEEDED_WITH_WARNINGS) and one whose
+Bedrock jobs all failed;
 WHEN the commands run through ``constructs_lib.cli.main.run`` on those clients;
 THEN they read the runs' real execution histories.
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import hashlib
 import io
 import json
 import time
@@ -29,6 +32,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from constructs_lib import BatchLimits
 from constructs_lib.cli.main import run as cli
 from constructs_lib.cli.render import Output
 from tests.handler_support import new_client
@@ -48,6 +52,9 @@ STACK = "AudiencePipeline"
 PATH = "Pipeline"
 FAILED_MESSAGE = "scripted: 12 seed users matched, fewer than the minimum of 500"
 REFUSED_MESSAGE = "scripted: not authorized to perform cleanrooms-ml:StartAudienceGenerationJob"
+BEDROCK_MESSAGE = "scripted: the model refused the job's input"
+#: Records in each Bedrock input: at least the minimum of one job, so each batch run has one shard.
+PROMPTS = BatchLimits().min_records_per_job + 20
 
 
 @functools.cache
@@ -86,6 +93,8 @@ class World:
     tracker: str
     bucket: str
     model_arn: str
+    #: The batch inference workflow each run's Bedrock step runs.
+    batch: str = ""
     runs: dict[str, str] = field(default_factory=dict)
 
     def start(self, name: str, given: dict[str, Any]) -> str:
@@ -95,7 +104,9 @@ class World:
         self.runs[name] = arn
         return arn
 
-    def wait(self, *arns: str, timeout: float = 30) -> None:
+    def wait(self, *arns: str, timeout: float = 120) -> None:
+        """Until the executions ``arns`` ended (a run's Bedrock step runs the batch inference
+        workflow, its shards and their trackers: over half a minute on a loaded machine)."""
         deadline = time.monotonic() + timeout
         for arn in arns:
             while self.clients.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
@@ -119,6 +130,52 @@ class World:
 
 def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
+
+
+def put_prompts(s3: Any, bucket: str, key: str) -> None:
+    """A team's prompts file: ``PROMPTS`` records in Bedrock's format, as many as one job needs
+    at least (the example app's model keeps the default ``BatchLimits``)."""
+    body = "".join(
+        json.dumps({"recordId": f"r{index:04d}", "modelInput": {"prompt": f"user {index}"}}) + "\n"
+        for index in range(PROMPTS)
+    )
+    s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
+
+
+@contextmanager
+def bedrock_jobs_end(
+    world: World, status: str, *, failed_records: int = 0, message: str | None = None
+) -> Iterator[None]:
+    """While in it, each job the scripted Bedrock creates ends ``status`` (with ``message``),
+    ``failed_records`` of its records failed (in its answer and its ``manifest.json.out``)."""
+    handlers = world.scripted.bedrock.handlers
+    create = handlers["CreateModelInvocationJob"]
+
+    def scripted(params: dict[str, Any]) -> dict[str, Any]:
+        answer: dict[str, Any] = create(params)
+        job = world.scripted.batch_jobs[answer["jobArn"]]
+        job["status"] = status
+        if message is not None:
+            job["message"] = message
+        if failed_records:
+            job["successRecordCount"] -= failed_records
+            job["errorRecordCount"] = failed_records
+            target = job["outputDataConfig"]["s3OutputDataConfig"]["s3Uri"]
+            bucket, _, prefix = target.removeprefix("s3://").partition("/")
+            key = f"{prefix}{job['jobArn'].rsplit('/', 1)[1]}/manifest.json.out"
+            s3 = world.clients.s3
+            manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+            manifest.update(
+                successRecordCount=job["successRecordCount"], errorRecordCount=failed_records
+            )
+            s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(manifest).encode())
+        return answer
+
+    handlers["CreateModelInvocationJob"] = scripted
+    try:
+        yield
+    finally:
+        handlers["CreateModelInvocationJob"] = create
 
 
 def _outputs(deployment: Deployment, tracker: str, workflow: str, model: str) -> Any:
@@ -187,6 +244,7 @@ def deployed(template: dict[str, Any]) -> Iterator[World]:
             ]
             [workflow] = [m for m in machines if "-Workflow-" in m]
             [tracker] = [m for m in machines if m.endswith("-job-status")]
+            [batch] = [m for m in machines if "-BatchInference-" in m]
             ids = deployment.ids
             resources = deployment.template["Resources"]
             for logical_id in deployment.of_type("Custom::CleanRoomsMLConfiguredAudienceModel"):
@@ -215,11 +273,15 @@ def deployed(template: dict[str, Any]) -> Iterator[World]:
                 if "NotificationConfiguration" in resources[i]["Properties"]
             ]
             s3 = boto3.client("s3", region_name=REGION)
-            s3.put_object(Bucket=bucket, Key="batch-input/prompts.jsonl", Body=b'{"r": 1}\n')
+            # the Bedrock input of the seed file's runs (a manual run reads the whole input
+            # location, this folder included)
+            put_prompts(s3, bucket, "batch-input/2026-48/weekly/prompts.jsonl")
             sfn = boto3.client("stepfunctions", region_name=REGION)
             cloudformation = _cloudformation(_outputs(deployment, tracker, workflow, model_arn))
             clients = Clients(sfn, cloudformation.client, s3, scripted.cleanroomsml.client)
-            world = World(deployment, scripted, clients, workflow, tracker, bucket, model_arn)
+            world = World(
+                deployment, scripted, clients, workflow, tracker, bucket, model_arn, batch
+            )
             try:
                 yield world
             finally:
@@ -268,11 +330,44 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         ]
         world.runs["seed file"] = handed_over
         world.wait(handed_over)
+        # AND a run whose Bedrock job lost some records, and one whose Bedrock jobs all failed
+        for name, status, failed in (
+            ("bedrock-partial", "Completed", 7),
+            ("bedrock-failed", "Failed", 0),
+        ):
+            key = f"batch-input/{name}/prompts.jsonl"
+            put_prompts(world.clients.s3, world.bucket, key)
+            with bedrock_jobs_end(world, status, failed_records=failed, message=BEDROCK_MESSAGE):
+                world.wait(
+                    world.start(
+                        name,
+                        {
+                            "name": name,
+                            "seedAudience": seed,
+                            "batchInputS3Uri": f"s3://{world.bucket}/batch-input/{name}/",
+                        },
+                    )
+                )
         yield world
 
 
 def _json(text: str) -> Any:
     return json.loads(text)
+
+
+def _batch_run_of(world: World, run: str) -> str:
+    """The ARN of the batch inference workflow's run the run ``run`` started (the one execution
+    of the batch workflow started by it)."""
+    sfn = world.clients.sfn
+    [found] = [
+        e["executionArn"]
+        for e in sfn.list_executions(stateMachineArn=world.batch)["executions"]
+        if json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"]).get(
+            "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
+        )
+        == world.runs[run]
+    ]
+    return str(found)
 
 
 # ---- runs ------------------------------------------------------------------------------------
@@ -292,6 +387,8 @@ def test_runs_lists_each_run_with_trigger_and_outcome(world: World) -> None:
         "week-48-refused": ("manual", "CALL_FAILED"),
         "notification": ("S3", "HANDED_OVER"),
         seed_run: ("S3", "SUCCEEDED"),
+        "bedrock-partial": ("manual", "SUCCEEDED_WITH_WARNINGS"),
+        "bedrock-failed": ("manual", "FAILED"),
     }
     starts = [r["started"] for r in _json(printed)]
     assert starts == sorted(starts, reverse=True)
@@ -324,8 +421,10 @@ def test_show_reads_every_step_of_a_run_with_exports_and_bedrock(world: World) -
     [job] = [j for j in world.scripted.jobs.values() if j["name"] == "week-48"]
     assert steps["generation"]["jobArn"] == job["audienceGenerationJobArn"]
     assert steps["generation"]["jobStatus"] == "ACTIVE"
-    [batch] = [a for a, j in world.scripted.batch_jobs.items() if j["jobName"] == "week-48-batch"]
-    assert (steps["batch"]["jobArn"], steps["batch"]["jobStatus"]) == (batch, "Completed")
+    # AND the Bedrock step's job is the batch inference workflow's run it started, succeeded
+    batch = _batch_run_of(world, "week-48")
+    assert (steps["batch"]["jobArn"], steps["batch"]["jobStatus"]) == (batch, "SUCCEEDED")
+    assert steps["batch"]["trackingExecutionArn"] == batch
     exports = [s for key, s in steps.items() if key.startswith("export:")]
     assert exports
     assert all(s["jobStatus"] == "ACTIVE" for s in exports)
@@ -333,12 +432,12 @@ def test_show_reads_every_step_of_a_run_with_exports_and_bedrock(world: World) -
         f"export {e['name']}" for e in world.scripted.exports if e["name"].startswith("week-48-")
     }
     # AND each tracked step names its tracking execution, which waits for no further poll
-    tracked = [s for s in steps.values() if s["step"] != "input"]
+    tracked = [s for s in steps.values() if s["step"] not in ("input", "batch")]
     assert all(
         s["trackingExecutionArn"].startswith(world.tracker.replace("stateMachine", "execution"))
         for s in tracked
     )
-    assert all(s["nextPoll"] is None for s in tracked)
+    assert all(s["nextPoll"] is None for s in [*tracked, steps["batch"]])
 
 
 def test_show_accepts_the_execution_arn(world: World) -> None:
@@ -378,6 +477,95 @@ def test_fails_if_the_run_does_not_exist(world: World, capsys: pytest.CaptureFix
     # THEN the command fails with one line naming it
     assert (code, printed) == (1, "")
     assert "no-such-run" in capsys.readouterr().err
+
+
+# ---- the Bedrock step: a run of the batch inference workflow ---------------------------------
+
+
+def test_show_names_the_batch_run_of_a_run_that_went_through_run_batch_inference(
+    world: World,
+) -> None:
+    # GIVEN the run whose Bedrock step ran the batch inference workflow to SUCCEEDED
+    batch = _batch_run_of(world, "week-48")
+    # WHEN it is shown as text
+    code, printed = world.cli("show", "week-48")
+    # THEN the Bedrock line names the batch run as its job, with the batch run's outcome
+    assert code == 0
+    [line] = [line.strip() for line in printed.splitlines() if line.strip().startswith("Bedrock")]
+    parts = line.split(" | ")
+    assert parts[:3] == ["Bedrock: SUCCEEDED", f"job {batch}", "job status SUCCEEDED"]
+    assert parts[3].startswith("elapsed ")
+    assert "outcome: SUCCEEDED after " in printed
+
+
+def test_a_run_with_partial_bedrock_results_shows_succeeded_with_warnings(world: World) -> None:
+    # GIVEN the run whose batch run lost 7 records (SUCCEEDED_WITH_WARNINGS)
+    batch = _batch_run_of(world, "bedrock-partial")
+    # WHEN it is shown as JSON and text, asked why, and followed
+    code, printed = world.cli("show", "bedrock-partial", "--json")
+    _, text = world.cli("show", "bedrock-partial")
+    _, why = world.cli("why", "bedrock-partial")
+    follow_code, followed = world.cli("follow", "bedrock-partial", "--interval", "0")
+    shown = _json(printed)
+    # THEN the run succeeded, its outcome saying there were warnings in the Bedrock step, with
+    # the batch run's cause (its manifest)
+    assert code == 0
+    assert (shown["status"], shown["outcome"], shown["step"]) == (
+        "SUCCEEDED",
+        "SUCCEEDED_WITH_WARNINGS",
+        "batch",
+    )
+    assert "the manifest is s3://" in shown["cause"]
+    # AND every step succeeded, the Bedrock step's job being the batch run with its outcome
+    steps = {s["step"]: s for s in shown["steps"]}
+    assert all(s["status"] == "SUCCEEDED" for s in steps.values())
+    assert (steps["batch"]["jobArn"], steps["batch"]["jobStatus"]) == (
+        batch,
+        "SUCCEEDED_WITH_WARNINGS",
+    )
+    # AND the text, why and follow say so too; follow exits 0 (the run succeeded)
+    assert f"  Bedrock: SUCCEEDED | job {batch} | job status SUCCEEDED_WITH_WARNINGS" in text
+    [outcome] = [line for line in text.splitlines() if line.startswith("outcome:")]
+    assert outcome.startswith("outcome: SUCCEEDED_WITH_WARNINGS in step batch after ")
+    assert outcome.endswith(shown["cause"])
+    assert why.splitlines()[:2] == ["run bedrock-partial: SUCCEEDED_WITH_WARNINGS", "step: batch"]
+    assert why.splitlines()[2] == f"message: {shown['cause']}"
+    assert follow_code == 0
+    assert followed.splitlines()[-1].startswith("outcome: SUCCEEDED_WITH_WARNINGS in step batch")
+    # AND where lists the batch run's output and manifest, and the end event's outcome
+    _, where = world.cli("where", "bedrock-partial", "--json")
+    found = {item["what"]: item for item in _json(where)["locations"]}
+    assert found["Bedrock manifest"]["uri"] in shown["cause"]
+    assert found["Bedrock output"]["status"] == "SUCCEEDED_WITH_WARNINGS"
+    assert _json(where)["endEvent"]["detail"]["outcome"] == "SUCCEEDED_WITH_WARNINGS"
+
+
+def test_fails_if_every_bedrock_job_of_the_batch_run_fails(world: World) -> None:
+    # GIVEN the run whose batch run's Bedrock jobs all failed (on every attempt)
+    batch = _batch_run_of(world, "bedrock-failed")
+    # WHEN it is shown as JSON and asked why
+    code, printed = world.cli("show", "bedrock-failed", "--json")
+    _, text = world.cli("show", "bedrock-failed")
+    _, why = world.cli("why", "bedrock-failed", "--json")
+    shown = _json(printed)
+    # THEN the run failed in the Bedrock step with the batch run's outcome and cause
+    assert code == 0
+    assert (shown["status"], shown["outcome"], shown["step"]) == ("FAILED", "FAILED", "batch")
+    assert "the manifest is s3://" in shown["cause"]
+    assert (_json(why)["outcome"], _json(why)["step"]) == ("FAILED", "batch")
+    # AND the steps before it succeeded, the Bedrock step FAILED with the batch run as its job
+    steps = {s["step"]: s for s in shown["steps"]}
+    assert [s["status"] for key, s in steps.items() if key != "batch"] == ["SUCCEEDED"] * 3
+    assert (steps["batch"]["status"], steps["batch"]["jobArn"], steps["batch"]["jobStatus"]) == (
+        "FAILED",
+        batch,
+        "FAILED",
+    )
+    assert steps["batch"]["trackingExecutionArn"] == batch
+    assert f"  Bedrock: FAILED | job {batch} | job status FAILED" in text
+    assert "outcome: FAILED in step batch after " in text
+    # AND the Bedrock jobs the batch run started did fail
+    assert world.scripted.bedrock.calls.count("CreateModelInvocationJob") >= 3
 
 
 # ---- why -------------------------------------------------------------------------------------
@@ -439,7 +627,13 @@ def test_where_lists_the_locations_and_the_end_event(world: World) -> None:
     }
     assert exports
     assert {k: where[k] for k in exports} == exports
-    assert where["Bedrock output"] == f"s3://{world.bucket}/batch-output/week-48/"
+    # (the batch run's own folder: its run id, 16 hex digits of its name's SHA-256)
+    name = _batch_run_of(world, "week-48").rsplit(":", 1)[1]
+    run_id = hashlib.sha256(name.encode()).hexdigest()[:16]
+    assert where["Bedrock output"] == f"s3://{world.bucket}/batch-output/{run_id}/"
+    assert where["Bedrock manifest"] == f"s3://{world.bucket}/batch-output/{run_id}/manifest.json"
+    statuses = {item["what"]: item["status"] for item in answer["locations"]}
+    assert statuses["Bedrock output"] == statuses["Bedrock manifest"] == "SUCCEEDED"
     assert all(uri.startswith(("s3://", "arn:")) for uri in where.values())
     # AND the end event it published, as the workflow sent it
     event = answer["endEvent"]
