@@ -153,7 +153,8 @@ class AudienceGenerationWorkflow(Construct):
             at most a year (its jobs run in waves, each up to 168 hours).
         :param quota_wait: how long, on average, a start refused because the account's quota
             of jobs in flight is full (``ServiceQuotaExceededException``: 10 pending or running
-            generation jobs, 20 export jobs, Bedrock's batch jobs per model) keeps retrying
+            generation jobs, 20 export jobs; Bedrock's quota of batch jobs per model is the
+            batch workflow's to wait for, under its own ``quota_wait``) keeps retrying
             before the run ends as CALL_FAILED; retries wait 1 minute doubling to 15 minutes,
             with full jitter, so a burst of seed files queues instead of failing. 1 minute to
             the run's ``timeout``. Default: 12 hours, or ``timeout`` when that is shorter.

@@ -93,7 +93,7 @@ def grant_workflow_permissions(
         # stepfunctions-iam.html).
         allow(["states:StartExecution"], [batch_workflow.state_machine_arn])
         allow_own_executions(
-            scope,
+            batch_workflow,  # its stack's account and Region
             permissions,
             batch_workflow.state_machine_name,
             BATCH_RUN_PREFIX,

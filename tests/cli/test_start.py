@@ -429,8 +429,11 @@ def test_an_installed_wheel_checks_with_its_bundled_checker(tmp_path: Path) -> N
         "from constructs_lib.cli import start\n"
         "plan = start.check_input({'seedAudience': {'dataSource': {'s3Uri': 's3://b/k.jsonl'}}},"
         " {'configuredAudienceModelArn': 'arn:aws:cleanrooms-ml:us-east-1:123456789012:"
-        "configured-audience-model/m', 'roleArn': 'arn:aws:iam::123456789012:role/r'}, 'run-1')\n"
-        "print(json.dumps([str(start._checker_file()), plan['jobName'], 'boto3' in sys.modules]))"
+        "configured-audience-model/m', 'roleArn': 'arn:aws:iam::123456789012:role/r',"
+        " 'batch': {'inputS3Uri': 's3://b/in/', 'outputS3Uri': 's3://b/out/', 'workflowArn':"
+        " 'arn:aws:states:us-east-1:123456789012:stateMachine:batch', 'caller': 'c'}}, 'run-1')\n"
+        "print(json.dumps([str(start._checker_file()), plan['jobName'], 'boto3' in sys.modules,"
+        " plan['batch']['ManifestS3Uri']]))"
     )
     # WHEN the CLI checks an input there, outside the checkout (``-c``: the copy is first on
     # sys.path)
@@ -443,7 +446,11 @@ def test_an_installed_wheel_checks_with_its_bundled_checker(tmp_path: Path) -> N
     )
     # THEN it used the packaged checker, without boto3
     assert result.returncode == 0, result.stderr
-    location, job_name, boto3_loaded = json.loads(result.stdout)
+    location, job_name, boto3_loaded, manifest = json.loads(result.stdout)
     assert location == str(tmp_path / "constructs_lib" / "_lambda" / "workflow_input.py")
     assert job_name.startswith("audience-")
     assert boto3_loaded is False
+    # AND its Bedrock step's plan (the batch run's folders, from the handler's batch_input
+    # module beside it)
+    assert manifest.startswith("s3://b/out/")
+    assert manifest.endswith("/manifest.json")

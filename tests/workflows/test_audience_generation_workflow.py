@@ -977,3 +977,49 @@ def test_grant_start_execution_passes_the_compliance_gate(tmp_path: Path) -> Non
     assert statement["Action"] == "states:StartExecution"
     inline = template.find_resources("AWS::IAM::Policy").values()
     assert not [p for p in inline if "Scheduler" in json.dumps(p["Properties"].get("Roles", []))]
+
+
+def test_with_the_batch_workflows_default_limit_a_run_may_last_a_year(stack: cdk.Stack) -> None:
+    # GIVEN batch runs with their default limit (a year, Step Functions' longest)
+    batch = _batch_workflow(stack, trigger_on_upload=False)
+    AudienceGenerationWorkflow(
+        stack, "W", configured_audience_model=CAM_ARN, seed_role=SEED_ROLE_ARN,
+        batch_inference=batch,
+    )  # fmt: skip
+    # THEN the audience run's default limit is capped at a year too
+    assert _definition_of(stack, "W")["TimeoutSeconds"] == 365 * 86400
+
+
+def test_a_batch_workflow_of_another_stack_is_started_and_tracked_there(
+    tmp_path: Path,
+) -> None:
+    # GIVEN the batch workflow in a stack of its own (same account and Region)
+    app = cdk.App(outdir=str(tmp_path))
+    env = cdk.Environment(account="111122223333", region="eu-west-1")
+    batch_stack = cdk.Stack(app, "BatchStack", env=env)
+    batch = _batch_workflow(batch_stack, trigger_on_upload=False)
+    audience_stack = cdk.Stack(app, "AudienceStack", env=env)
+    AudienceGenerationWorkflow(
+        audience_stack, "W", configured_audience_model=CAM_ARN, seed_role=SEED_ROLE_ARN,
+        batch_inference=batch,
+    )  # fmt: skip
+    # WHEN synthesized
+    template = cdk.assertions.Template.from_stack(audience_stack).to_json()
+    statements = [
+        s
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::IAM::ManagedPolicy"
+        for s in r["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    # THEN the audience workflow starts it by its ARN and describes and stops its runs there
+    starts = [
+        json.dumps(s["Resource"]) for s in statements if s["Action"] == "states:StartExecution"
+    ]
+    assert any("Fn::ImportValue" in r for r in starts), starts
+    [runs] = [
+        s["Resource"]
+        for s in statements
+        if "states:StopExecution" in s["Action"] and "audience-*" in json.dumps(s["Resource"])
+    ]
+    assert ":111122223333:execution:" in json.dumps(runs)
+    assert f":execution:{batch.state_machine_name}:audience-*" in json.dumps(runs)

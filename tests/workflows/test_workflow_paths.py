@@ -205,8 +205,24 @@ def test_a_batch_run_that_succeeds_ends_the_run_with_its_outcome(
     assert event["detail"]["batch"]["result"]["manifestUri"] == "s3://b/m.json"
 
 
+def test_a_refused_start_of_the_batch_run_waits_and_tries_again(machines: dict[str, str]) -> None:
+    # GIVEN Step Functions refuses the batch run's start once (the 3rd nested start) because
+    # the account's open executions are at their quota (StepFunctions.ExecutionLimitExceeded-
+    # Exception)
+    result = _run(
+        machines,
+        _stand_in(None, "outcome"),
+        _stubbers(),
+        faults={"StartExecution#3": "ExecutionLimitExceeded"},
+    )
+    # THEN the start is retried and the run succeeds, with one batch run
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert "BatchInferenceDone" in result.entered
+    assert result.backoffs, "the throttled start was not retried"
+
+
 @pytest.mark.parametrize("step", list(STEPS))
-def test_fails_if_a_tracking_execution_cannot_start(machines: dict[str, str], step: str) -> None:
+def test_fails_if_a_nested_execution_cannot_start(machines: dict[str, str], step: str) -> None:
     # GIVEN Step Functions refuses the step's StartExecution (generation's tracking is the 1st
     # nested start, the export's the 2nd, the batch run the 3rd)
     nth = list(STEPS).index(step) + 1
@@ -214,7 +230,7 @@ def test_fails_if_a_tracking_execution_cannot_start(machines: dict[str, str], st
         machines,
         _stand_in(None, "outcome"),
         _stubbers(),
-        faults={f"StartExecution#{nth}": "ExecutionLimitExceeded"},
+        faults={f"StartExecution#{nth}": "AccessDeniedException"},
     )
     # THEN the run ends as CALL_FAILED at that step
     assert result.status == "FAILED"

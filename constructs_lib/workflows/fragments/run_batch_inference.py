@@ -8,6 +8,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from ..._internal.fragment import Fragment
+from ..._internal.state_machines import retry_with_jitter
 from .track_job import catch_tracking
 
 #: The batch run's outcome with partial results; the audience run ends with it too.
@@ -25,12 +26,13 @@ class RunBatchInference(Fragment):
     ``BatchInferenceOutcome``: a batch run that SUCCEEDED goes on to the fragment's end
     ``BatchInferenceDone``; one that SUCCEEDED_WITH_WARNINGS (some records or shards failed)
     ends the audience run with that outcome, step ``batch``, and the batch run's cause (its
-    counts and manifest).
+    shards and manifest; the counts are in ``$.batch.result``).
 
     A batch run that failed ends the audience run (through ``publish``) with the batch run's
     outcome (FAILED, TOO_FEW_RECORDS, INVALID_INPUT, CALL_FAILED) and cause, step ``batch``;
     a stopped one as ABORTED; a start refused as CALL_FAILED (``catch_tracking``: the nested
-    execution's description arrives as the error's JSON cause).
+    execution's description arrives as the error's JSON cause). A throttled start, or one
+    refused for the account's quota of open executions, is retried first.
 
     Expects in the state: ``$.plan.batch`` (``ExecutionName``, ``InputS3Uri``: the input check
     derives them from the run). Leaves: ``$.batch`` = ``{"executionArn", "outcome", "cause",
@@ -64,6 +66,15 @@ class RunBatchInference(Fragment):
                 "result.$": "$.Output.result",
             },
             result_path="$.batch",
+        )
+        # A throttled start, or one refused while the account's open executions are at their
+        # quota, waits and tries again: the name and input are fixed, so a start that did go
+        # through is answered again, not repeated (StartExecution is idempotent for a running
+        # execution of the same name and input, "StartExecution", Step Functions API reference).
+        retry_with_jitter(
+            self._start,
+            ["StepFunctions.ThrottlingException", "StepFunctions.ExecutionLimitExceededException"],
+            6,
         )
         catch_tracking(self, self._start, "RunBatchInference", "batch", publish)
         self._done = sfn.Pass(self, "BatchInferenceDone")
