@@ -346,3 +346,13 @@ def test_two_audience_workflows_sharing_a_batch_workflow_never_meet() -> None:
     # THEN their batch runs have different names (Step Functions would refuse the second start)
     assert first["batch"]["ExecutionName"] != second["batch"]["ExecutionName"]
     assert first["batch"]["OutputS3Uri"] != second["batch"]["OutputS3Uri"]
+
+
+def test_batch_run_names_are_the_ones_the_workflow_may_describe_and_stop() -> None:
+    # GIVEN the name prefix the workflow's role is granted Describe/Stop on
+    from constructs_lib.workflows.permissions import BATCH_RUN_PREFIX
+
+    # THEN the input check names batch runs with it
+    assert workflow_input.BATCH_RUN_PREFIX == BATCH_RUN_PREFIX
+    plan = _prepare({"seedObject": {"bucket": "team-seeds", "key": "seeds/a.jsonl"}})
+    assert plan["batch"]["ExecutionName"].startswith(BATCH_RUN_PREFIX)
