@@ -181,6 +181,7 @@ def _from_input_uris(given: Mapping[str, Any], settings: Mapping[str, Any]) -> l
             f"inputUris must be a list of 1 to {MAX_INPUTS} S3 URIs, got {_short(uris)}"
         )
     problems = []
+    location = _input_location(settings)
     for i, uri in enumerate(uris):
         if not isinstance(uri, str) or _S3_URI.fullmatch(uri) is None:
             problems.append(f"inputUris[{i}] {uri!r} must be an S3 URI (s3://<bucket>/<key>)")
@@ -189,13 +190,10 @@ def _from_input_uris(given: Mapping[str, Any], settings: Mapping[str, Any]) -> l
                 f"inputUris[{i}] {uri!r} must end in .jsonl (Amazon Bedrock reads only "
                 ".jsonl files) or be a folder ending in '/' (its .jsonl files)"
             )
-        elif not uri.startswith(_input_location(settings)):
+        elif not uri.startswith(location):
             # the stack's one handler may read other workflows' data too: a run reads only
             # its own workflow's input location
-            problems.append(
-                f"inputUris[{i}] {uri!r} is not under this workflow's input "
-                f"{_input_location(settings)}"
-            )
+            problems.append(f"inputUris[{i}] {uri!r} is not under this workflow's input {location}")
     seen: set[str] = set()
     for i, uri in enumerate(uris):
         if isinstance(uri, str) and uri in seen:

@@ -78,6 +78,15 @@ def _tracker_only(bedrock_events: bool) -> Callable[[cdk.Stack], None]:
     return build
 
 
+def scratch_batch_workflow(stack: cdk.Stack, **props: Any) -> BatchInferenceWorkflow:
+    """A batch inference workflow (``Batch``) over a new bucket of its own (``Data``), for tests
+    that only construct and synthesize; ``props`` override its defaults."""
+    bucket = cdk.aws_s3.Bucket(stack, "Data", event_bridge_enabled=True)
+    return BatchInferenceWorkflow(
+        stack, "Batch", model_id="anthropic.claude-3-haiku-20240307-v1:0", bucket=bucket, **props
+    )
+
+
 def bedrock_step(
     stack: cdk.Stack, seeds: SeedAudienceBucket, key: AudienceEncryptionKey, **props: Any
 ) -> BatchInferenceWorkflow:

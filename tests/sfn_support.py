@@ -84,6 +84,14 @@ def definition_of(template: dict[str, Any], name_contains: str | None = None) ->
     return "".join(_resolve(part, template) for part in parts)
 
 
+def s3_json(uri: str) -> dict[str, Any]:
+    """The JSON object at ``uri`` in (moto's) S3, e.g. a batch run's manifest."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    body = boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"]
+    found: dict[str, Any] = json.loads(body.read())
+    return found
+
+
 def _resolve(part: Any, template: dict[str, Any]) -> str:
     if isinstance(part, str):
         return part

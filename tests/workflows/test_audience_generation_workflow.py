@@ -25,7 +25,6 @@ from constructs_lib import (
     AudienceExportSize,
     AudienceGenerationWorkflow,
     AudienceSizeType,
-    BatchInferenceWorkflow,
     CleanRoomsMlServiceRole,
     SeedAudienceBucket,
 )
@@ -38,8 +37,16 @@ from constructs_lib._internal.state_machines import (
 from tests.bedrock_fake import FakeBedrock
 from tests.conftest import Synthesized, assert_cfn_lint_clean, synth_stack
 from tests.handler_support import new_client
-from tests.sfn_configurations import bedrock_step, fast_tracker
-from tests.sfn_support import ACCOUNT, REGION, Run, definition_of, interpreter, machine_name_of
+from tests.sfn_configurations import bedrock_step, fast_tracker, scratch_batch_workflow
+from tests.sfn_support import (
+    ACCOUNT,
+    REGION,
+    Run,
+    definition_of,
+    interpreter,
+    machine_name_of,
+    s3_json,
+)
 
 CAM_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:configured-audience-model/c-1"
 JOB_ARN = "arn:aws:cleanrooms-ml:us-east-1:123456789012:audience-generation-job/j-1"
@@ -195,13 +202,6 @@ def _put_input(machines: Machines, key: str, count: int) -> None:
     )
 
 
-def _read_json(uri: str) -> dict[str, Any]:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    body = boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"]
-    found: dict[str, Any] = json.loads(body.read())
-    return found
-
-
 def _run(run: Any, machines: Machines, execution_input: dict[str, Any], name: str) -> Run:
     result: Run = run(machines.workflow, execution_input, name, machines.workflow_name)
     return result
@@ -310,7 +310,7 @@ def test_new_seed_file_runs_generation_export_and_batch_inference(full: Machines
         result = run.wait_for(handed)
         late = _run(run, full, _s3_event(bucket, "seeds/new.jsonl"), "delivery-3")
         batch_runs = run.list_executions(full.batch_name)
-        manifest = _read_json(result.output["plan"]["batch"]["ManifestS3Uri"])
+        manifest = s3_json(result.output["plan"]["batch"]["ManifestS3Uri"])
     # THEN every delivery leads to the one run named after the object,
     assert first.output["handedOver"]["executionArn"] == handed
     assert again.output["handedOver"]["executionArn"] == handed  # StartExecution is idempotent
@@ -665,16 +665,9 @@ def test_fails_if_an_export_percentage_is_over_100(stack: cdk.Stack) -> None:
         )  # fmt: skip
 
 
-def _batch_workflow(stack: cdk.Stack, **props: Any) -> BatchInferenceWorkflow:
-    bucket = cdk.aws_s3.Bucket(stack, "Data", event_bridge_enabled=True)
-    return BatchInferenceWorkflow(
-        stack, "Batch", model_id="anthropic.claude-3-haiku-20240307-v1:0", bucket=bucket, **props
-    )
-
-
 def test_fails_if_the_batch_workflow_also_starts_on_upload(stack: cdk.Stack) -> None:
     # GIVEN a batch inference workflow that starts a run for every new input file
-    batch = _batch_workflow(stack)
+    batch = scratch_batch_workflow(stack)
     # WHEN an audience workflow would start it too THEN synth fails: each input would run twice
     with pytest.raises(
         ValueError,
@@ -691,30 +684,16 @@ def test_fails_if_the_batch_workflow_also_starts_on_upload(stack: cdk.Stack) -> 
 
 def test_a_bedrock_step_lengthens_the_default_run_timeout(stack: cdk.Stack) -> None:
     # GIVEN batch runs limited to 20 days
-    batch = _batch_workflow(stack, trigger_on_upload=False, timeout=cdk.Duration.days(20))
+    batch = scratch_batch_workflow(stack, trigger_on_upload=False, timeout=cdk.Duration.days(20))
     # WHEN an audience workflow starts them
     AudienceGenerationWorkflow(
         stack, "W", configured_audience_model=CAM_ARN, seed_role=SEED_ROLE_ARN,
         batch_inference=batch,
     )  # fmt: skip
-    definition = _definition_of(stack, "W")
+    template = cdk.assertions.Template.from_stack(stack).to_json()
+    definition = json.loads(definition_of(template, "-W-"))
     # THEN its runs may last the batch run's limit plus 10 days (generation and exports)
     assert definition["TimeoutSeconds"] == 30 * 86400
-
-
-def _definition_of(stack: cdk.Stack, path: str) -> dict[str, Any]:
-    """The definition of the state machine whose name holds ``path`` (token parts blanked)."""
-    template = cdk.assertions.Template.from_stack(stack).to_json()
-    [machine] = [
-        r["Properties"]
-        for r in template["Resources"].values()
-        if r["Type"] == "AWS::StepFunctions::StateMachine"
-        and f"-{path}-" in r["Properties"]["StateMachineName"]
-    ]
-    body = machine["DefinitionString"]
-    if isinstance(body, dict):
-        body = "".join(p if isinstance(p, str) else "x" for p in body["Fn::Join"][1])
-    return dict(json.loads(body))
 
 
 def test_export_already_started_by_a_retried_run_is_tracked_not_restarted(full: Machines) -> None:
@@ -981,13 +960,14 @@ def test_grant_start_execution_passes_the_compliance_gate(tmp_path: Path) -> Non
 
 def test_with_the_batch_workflows_default_limit_a_run_may_last_a_year(stack: cdk.Stack) -> None:
     # GIVEN batch runs with their default limit (a year, Step Functions' longest)
-    batch = _batch_workflow(stack, trigger_on_upload=False)
+    batch = scratch_batch_workflow(stack, trigger_on_upload=False)
     AudienceGenerationWorkflow(
         stack, "W", configured_audience_model=CAM_ARN, seed_role=SEED_ROLE_ARN,
         batch_inference=batch,
     )  # fmt: skip
     # THEN the audience run's default limit is capped at a year too
-    assert _definition_of(stack, "W")["TimeoutSeconds"] == 365 * 86400
+    template = cdk.assertions.Template.from_stack(stack).to_json()
+    assert json.loads(definition_of(template, "-W-"))["TimeoutSeconds"] == 365 * 86400
 
 
 def test_a_batch_workflow_of_another_stack_is_started_and_tracked_there(
@@ -997,7 +977,7 @@ def test_a_batch_workflow_of_another_stack_is_started_and_tracked_there(
     app = cdk.App(outdir=str(tmp_path))
     env = cdk.Environment(account="111122223333", region="eu-west-1")
     batch_stack = cdk.Stack(app, "BatchStack", env=env)
-    batch = _batch_workflow(batch_stack, trigger_on_upload=False)
+    batch = scratch_batch_workflow(batch_stack, trigger_on_upload=False)
     audience_stack = cdk.Stack(app, "AudienceStack", env=env)
     AudienceGenerationWorkflow(
         audience_stack, "W", configured_audience_model=CAM_ARN, seed_role=SEED_ROLE_ARN,

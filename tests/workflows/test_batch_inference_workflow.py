@@ -21,8 +21,8 @@ import pytest
 
 from tests.bedrock_fake import FakeBedrock
 from tests.conftest import Synthesized, assert_cfn_lint_clean, synth_stack
-from tests.sfn_configurations import batch_workflow
-from tests.sfn_support import REGION, Run, definition_of, interpreter, machine_name_of
+from tests.sfn_configurations import batch_workflow, scratch_batch_workflow
+from tests.sfn_support import REGION, Run, definition_of, interpreter, machine_name_of, s3_json
 
 SOURCE = "cleanrooms-ml-cdk.batch-inference"
 RECORDS = 2_000
@@ -88,13 +88,6 @@ def _events(result: Run) -> list[dict[str, Any]]:
     return [e for e in result.events if e["source"] == SOURCE]
 
 
-def _manifest(uri: str) -> dict[str, Any]:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    body = boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"]
-    manifest: dict[str, Any] = json.loads(body.read())
-    return manifest
-
-
 def test_a_large_input_runs_as_shards_never_more_than_n_in_flight(machines: Machines) -> None:
     # GIVEN 2,000 records (20 jobs' worth) and a Bedrock that completes every job
     bedrock = FakeBedrock(records_per_shard={i: PER_JOB for i in range(1, 21)})
@@ -110,7 +103,7 @@ def test_a_large_input_runs_as_shards_never_more_than_n_in_flight(machines: Mach
         [event] = _events(result)
         detail = event["detail"]
         assert detail["outcome"] == "SUCCEEDED"
-        manifest = _manifest(detail["result"]["manifestUri"])
+        manifest = s3_json(detail["result"]["manifestUri"])
         assert [s["index"] for s in manifest["shards"]] == list(range(1, 21))
         assert {s["status"] for s in manifest["shards"]} == {"Completed"}
         assert sum(s["records"] for s in manifest["shards"]) == RECORDS
@@ -243,7 +236,7 @@ def test_a_shard_whose_create_is_refused_is_reported_not_started(machines: Machi
     with _running(machines, bedrock) as run:
         uri = _put(machines, "batch-input/refused.jsonl", _records(150))
         result = run(machines.workflow, {"inputUris": [uri]}, "refused-1", machines.workflow_name)
-        manifest = _manifest(_events(result)[0]["detail"]["result"]["manifestUri"])
+        manifest = s3_json(_events(result)[0]["detail"]["result"]["manifestUri"])
     # THEN that shard ends CALL_FAILED with Bedrock's message, the other one runs
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     statuses = sorted(s["status"] for s in manifest["shards"])
@@ -258,7 +251,7 @@ def test_a_shard_whose_status_cannot_be_read_is_unknown(machines: Machines) -> N
     with _running(machines, bedrock) as run:
         uri = _put(machines, "batch-input/unreadable.jsonl", _records(150))
         result = run(machines.workflow, {"inputUris": [uri]}, "unread-1", machines.workflow_name)
-        manifest = _manifest(_events(result)[0]["detail"]["result"]["manifestUri"])
+        manifest = s3_json(_events(result)[0]["detail"]["result"]["manifestUri"])
     assert sorted(s["status"] for s in manifest["shards"]) == ["Completed", "UNKNOWN_STATUS"]
 
 
@@ -407,24 +400,13 @@ def test_a_job_that_ended_before_its_stop_still_ends_the_shard(machines: Machine
 # ---- construct props --------------------------------------------------------------------------
 
 
-def _construct(stack: Any, **props: Any) -> Any:
-    import aws_cdk as cdk
-
-    from constructs_lib import BatchInferenceWorkflow
-
-    bucket = cdk.aws_s3.Bucket(stack, "Data", event_bridge_enabled=True)
-    return BatchInferenceWorkflow(
-        stack, "Batch", model_id="anthropic.claude-3-haiku-20240307-v1:0", bucket=bucket, **props
-    )
-
-
 def test_fails_if_a_job_prop_breaks_the_service_model_naming_the_workflows_prop(
     stack: Any,
 ) -> None:
     # GIVEN a job timeout over Bedrock's 168 hours  WHEN built  THEN the error names this
     # construct's own prop
     with pytest.raises(ValueError, match=r"Scratch/Batch: invalid timeout_duration_in_hours=200"):
-        _construct(stack, timeout_duration_in_hours=200)
+        scratch_batch_workflow(stack, timeout_duration_in_hours=200)
 
 
 def test_fails_if_a_vpc_is_given_without_a_role(stack: Any) -> None:
@@ -436,7 +418,7 @@ def test_fails_if_a_vpc_is_given_without_a_role(stack: Any) -> None:
     with pytest.raises(
         ValueError, match=r"Scratch/Batch: invalid vpc_config=.*needs your own role"
     ):
-        _construct(stack, vpc_config=vpc)
+        scratch_batch_workflow(stack, vpc_config=vpc)
 
 
 def test_a_vpc_with_the_callers_role_reaches_every_shard_job(stack: Any) -> None:
@@ -449,7 +431,7 @@ def test_a_vpc_with_the_callers_role_reaches_every_shard_job(stack: Any) -> None
     role = cdk.aws_iam.Role(
         stack, "Bedrock", assumed_by=cdk.aws_iam.ServicePrincipal("bedrock.amazonaws.com")
     )
-    batch = _construct(stack, vpc_config=vpc, role=role)
+    batch = scratch_batch_workflow(stack, vpc_config=vpc, role=role)
     # THEN each shard's CreateModelInvocationJob carries it
     template = cdk.assertions.Template.from_stack(stack).to_json()
     [machine] = [

@@ -13,10 +13,9 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from ..._internal import contract
-from ..._internal.state_machines import any_of, publish_event, retry_with_jitter
+from ..._internal.state_machines import publish_event, retry_with_jitter
 from ..fragments.hand_over import HandOverSeedFile
-from ..fragments.publish_outcome import end_run
-from ..props import SUCCESSES
+from ..fragments.publish_outcome import end_run, outcome_choice
 from .job_spec import BatchJobSpec
 from .shard_run import ShardRun
 
@@ -68,13 +67,7 @@ def batch_inference_definition(
         parameters={"end.$": "$.end", "plan.$": "$.plan", "result.$": "$.result"},
     )
     publish.next(summary)
-    summary.next(
-        sfn.Choice(scope, "Outcome")
-        .when(any_of("$.end.outcome", SUCCESSES), sfn.Succeed(scope, "RunSucceeded"))
-        .otherwise(
-            sfn.Fail(scope, "RunFailed", error_path="$.end.outcome", cause_path="$.end.cause")
-        )
-    )
+    summary.next(outcome_choice(scope))
 
     def end(state_id: str, outcome: str, step_name: str, cause_path: str) -> sfn.IChainable:
         return end_run(

@@ -44,14 +44,20 @@ class PublishOutcome(Fragment):
                 "executionArn.$": "$$.Execution.Id",
             },
         )
-        self._start.next(
-            sfn.Choice(self, "Outcome")
-            .when(any_of("$.end.outcome", SUCCESSES), sfn.Succeed(self, "RunSucceeded"))
-            .otherwise(
-                sfn.Fail(self, "RunFailed", error_path="$.end.outcome", cause_path="$.end.cause")
-            )
-        )
+        self._start.next(outcome_choice(self))
         self._bounds(self._start)
+
+
+def outcome_choice(scope: Construct) -> sfn.Choice:
+    """``Outcome``: the run ends in ``RunSucceeded`` when ``$.end.outcome`` is one of
+    ``SUCCESSES``, else in ``RunFailed`` with the outcome as the error and ``$.end.cause``."""
+    return (
+        sfn.Choice(scope, "Outcome")
+        .when(any_of("$.end.outcome", SUCCESSES), sfn.Succeed(scope, "RunSucceeded"))
+        .otherwise(
+            sfn.Fail(scope, "RunFailed", error_path="$.end.outcome", cause_path="$.end.cause")
+        )
+    )
 
 
 def end_run(
